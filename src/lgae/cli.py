@@ -1,0 +1,181 @@
+"""The ``lgae`` command: one subcommand per pipeline step, each runnable without Snakemake.
+
+Every subcommand says in ``--help`` what it reads and what it writes. Errors caused by the user's
+input (missing or corrupt files, bad config values) are printed as one clear message, exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lgae.errors import LGAEError
+
+log = logging.getLogger("lgae")
+
+Handler = Callable[[argparse.Namespace], None]
+
+
+def _classes(values: Sequence[str]) -> list[str]:
+    from lgae.data.jetnet_format import check_classes
+
+    return check_classes(list(values), key="--classes")
+
+
+def _md5_pairs(values: Sequence[str]) -> dict[str, str]:
+    pairs = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or len(value) != 32:
+            raise LGAEError(f"--md5 {item!r}: expected CLASS=<32 hex digits>, e.g. g=0123456789abcdef0123456789abcdef")
+        pairs[key] = value
+    return pairs
+
+
+# ------------------------------------------------------------------------------------------ download
+def _add_download(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "download",
+        help="download the JetNet 30-particle class files from Zenodo (verified by MD5)",
+        description=(
+            "Reads: the Zenodo record (network), or nothing if a verified file is already in place. "
+            "Writes: <out-dir>/<class>.hdf5 (JetNet layout) and <class>.hdf5.md5 (the verified checksum)."
+        ),
+    )
+    p.add_argument("--classes", nargs="+", default=["g", "q", "t", "w", "z"], help="jet classes (default: all five)")
+    p.add_argument("--out-dir", type=Path, required=True, help="directory for the class files")
+    p.add_argument("--record", type=int, default=None, help="Zenodo record id (default: 6975118, JetNet-30)")
+    p.add_argument("--api-url", default=None, help="Zenodo records API (default: https://zenodo.org/api/records)")
+    p.add_argument("--md5", nargs="*", default=[], metavar="CLASS=MD5", help="expected checksums (skip the API)")
+    p.add_argument("--timeout", type=float, default=60.0, help="network timeout in seconds")
+    p.set_defaults(handler=_run_download)
+
+
+def _run_download(args: argparse.Namespace) -> None:
+    from lgae.data import download
+
+    paths = download.download(
+        _classes(args.classes),
+        args.out_dir,
+        record=args.record or download.JETNET30_RECORD,
+        api_url=args.api_url or download.ZENODO_API,
+        md5=_md5_pairs(args.md5),
+        timeout=args.timeout,
+    )
+    for path in paths:
+        log.info("ready: %s", path)
+
+
+# ------------------------------------------------------------------------------------------ generate
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="generate JetNet-like jets of one class with Pythia 8 + FastJet",
+        description=(
+            "Reads: nothing (needs the 'gen' extra: pythia8mc, fastjet). "
+            "Writes: --out, an HDF5 file in the JetNet layout (particle_features [N,30,4] = etarel, phirel, "
+            "ptrel, mask; jet_features [N,4] = pt, eta, mass, num_particles) plus jet_phi, truth_id, "
+            "event_index and the generation settings as attributes."
+        ),
+    )
+    p.add_argument("--class", dest="jet_class", required=True, choices=["g", "q", "t", "w", "z"])
+    p.add_argument("--n-jets", type=int, required=True, help="number of jets to write")
+    p.add_argument("--out", type=Path, required=True, help="output HDF5 file")
+    p.add_argument("--seed", type=int, default=1, help="base seed; chunk seeds derive from it and the class")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes (one Pythia per chunk)")
+    p.add_argument("--chunk-size", type=int, default=500, help="jets per independent Pythia run")
+    p.add_argument("--mpi", action=argparse.BooleanOptionalAction, default=True, help="multiparton interactions")
+    p.add_argument("--pthat-min", type=float, default=990.0, help="PhaseSpace:pTHatMin [GeV]")
+    p.add_argument("--pthat-max", type=float, default=1010.0, help="PhaseSpace:pTHatMax [GeV] (<=0: none)")
+    p.add_argument("--jet-pt-min", type=float, default=800.0, help="jet selection, GeV")
+    p.add_argument("--jet-pt-max", type=float, default=1600.0, help="jet selection, GeV")
+    p.add_argument("--jet-eta-max", type=float, default=2.5, help="jet selection, |η| below this")
+    p.add_argument("--jet-radius", type=float, default=0.8, help="anti-kT distance parameter R")
+    p.add_argument("--match-dr", type=float, default=0.6, help="ΔR for matching a jet to its parton/resonance")
+    p.add_argument("--num-particles", type=int, default=30, help="constituents kept per jet (zero-padded)")
+    p.set_defaults(handler=_run_generate)
+
+
+def _run_generate(args: argparse.Namespace) -> None:
+    from lgae.data import generate
+
+    settings = generate.GenerationSettings(
+        seed=args.seed,
+        chunk_size=args.chunk_size,
+        mpi=args.mpi,
+        pthat_min=args.pthat_min,
+        pthat_max=args.pthat_max,
+        jet_pt_min=args.jet_pt_min,
+        jet_pt_max=args.jet_pt_max,
+        jet_eta_max=args.jet_eta_max,
+        jet_radius=args.jet_radius,
+        match_dr=args.match_dr,
+        num_particles=args.num_particles,
+    )
+    generate.generate_class(args.jet_class, args.n_jets, args.out, settings, workers=args.workers)
+
+
+# ---------------------------------------------------------------------------------------- preprocess
+def _add_preprocess(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "preprocess",
+        help="JetNet relative coordinates -> absolute massless 4-momenta (TeV) + seeded 60/20/20 split",
+        description=(
+            "Reads: --input, one class file in the JetNet layout. "
+            "Writes: <out-dir>/<class>_{train,valid,test}.h5 with p4 [N,30,4] (E, px, py, pz in TeV), "
+            "mask [N,30], particle_features [N,30,3], jet_features [N,4], jet_phi [N], index [N]."
+        ),
+    )
+    p.add_argument("--input", type=Path, required=True, help="raw class file (JetNet layout)")
+    p.add_argument("--class", dest="jet_class", required=True, choices=["g", "q", "t", "w", "z"])
+    p.add_argument("--out-dir", type=Path, required=True, help="directory for the three split files")
+    p.add_argument("--seed", type=int, default=42, help="seed of the jet-φ draw and of the split")
+    p.add_argument("--split", type=float, nargs=3, default=[0.6, 0.2, 0.2], metavar=("TRAIN", "VALID", "TEST"))
+    p.add_argument("--num-particles", type=int, default=30, help="particles per jet")
+    p.add_argument("--source", default="", help="label stored in the files (jetnet or pythia)")
+    p.set_defaults(handler=_run_preprocess)
+
+
+def _run_preprocess(args: argparse.Namespace) -> None:
+    from lgae.data.preprocess import preprocess_class
+
+    preprocess_class(args.input, args.out_dir, args.jet_class, args.seed, args.split, args.num_particles, args.source)
+
+
+# ------------------------------------------------------------------------------------------ plumbing
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_download, _add_generate, _add_preprocess]
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="lgae",
+        description="Lorentz group equivariant autoencoders: the steps of the reproduction pipeline.",
+    )
+    top.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        args.handler(args)
+    except LGAEError as exc:
+        print(f"lgae {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"lgae {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
