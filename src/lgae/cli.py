@@ -30,7 +30,9 @@ def _md5_pairs(values: Sequence[str]) -> dict[str, str]:
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or len(value) != 32:
-            raise LGAEError(f"--md5 {item!r}: expected CLASS=<32 hex digits>, e.g. g=0123456789abcdef0123456789abcdef")
+            raise LGAEError(
+                f"--md5 {item!r}: expected CLASS=<32 hex digits>, e.g. g=0123456789abcdef0123456789abcdef"
+            )
         pairs[key] = value
     return pairs
 
@@ -45,11 +47,17 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
             "Writes: <out-dir>/<class>.hdf5 (JetNet layout) and <class>.hdf5.md5 (the verified checksum)."
         ),
     )
-    p.add_argument("--classes", nargs="+", default=["g", "q", "t", "w", "z"], help="jet classes (default: all five)")
+    p.add_argument(
+        "--classes", nargs="+", default=["g", "q", "t", "w", "z"], help="jet classes (default: all five)"
+    )
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the class files")
     p.add_argument("--record", type=int, default=None, help="Zenodo record id (default: 6975118, JetNet-30)")
-    p.add_argument("--api-url", default=None, help="Zenodo records API (default: https://zenodo.org/api/records)")
-    p.add_argument("--md5", nargs="*", default=[], metavar="CLASS=MD5", help="expected checksums (skip the API)")
+    p.add_argument(
+        "--api-url", default=None, help="Zenodo records API (default: https://zenodo.org/api/records)"
+    )
+    p.add_argument(
+        "--md5", nargs="*", default=[], metavar="CLASS=MD5", help="expected checksums (skip the API)"
+    )
     p.add_argument("--timeout", type=float, default=60.0, help="network timeout in seconds")
     p.set_defaults(handler=_run_download)
 
@@ -87,14 +95,18 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, help="base seed; chunk seeds derive from it and the class")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (one Pythia per chunk)")
     p.add_argument("--chunk-size", type=int, default=500, help="jets per independent Pythia run")
-    p.add_argument("--mpi", action=argparse.BooleanOptionalAction, default=True, help="multiparton interactions")
+    p.add_argument(
+        "--mpi", action=argparse.BooleanOptionalAction, default=True, help="multiparton interactions"
+    )
     p.add_argument("--pthat-min", type=float, default=990.0, help="PhaseSpace:pTHatMin [GeV]")
     p.add_argument("--pthat-max", type=float, default=1010.0, help="PhaseSpace:pTHatMax [GeV] (<=0: none)")
     p.add_argument("--jet-pt-min", type=float, default=800.0, help="jet selection, GeV")
     p.add_argument("--jet-pt-max", type=float, default=1600.0, help="jet selection, GeV")
     p.add_argument("--jet-eta-max", type=float, default=2.5, help="jet selection, |η| below this")
     p.add_argument("--jet-radius", type=float, default=0.8, help="anti-kT distance parameter R")
-    p.add_argument("--match-dr", type=float, default=0.6, help="ΔR for matching a jet to its parton/resonance")
+    p.add_argument(
+        "--match-dr", type=float, default=0.6, help="ΔR for matching a jet to its parton/resonance"
+    )
     p.add_argument("--num-particles", type=int, default=30, help="constituents kept per jet (zero-padded)")
     p.set_defaults(handler=_run_generate)
 
@@ -133,7 +145,9 @@ def _add_preprocess(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--class", dest="jet_class", required=True, choices=["g", "q", "t", "w", "z"])
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the three split files")
     p.add_argument("--seed", type=int, default=42, help="seed of the jet-φ draw and of the split")
-    p.add_argument("--split", type=float, nargs=3, default=[0.6, 0.2, 0.2], metavar=("TRAIN", "VALID", "TEST"))
+    p.add_argument(
+        "--split", type=float, nargs=3, default=[0.6, 0.2, 0.2], metavar=("TRAIN", "VALID", "TEST")
+    )
     p.add_argument("--num-particles", type=int, default=30, help="particles per jet")
     p.add_argument("--source", default="", help="label stored in the files (jetnet or pythia)")
     p.set_defaults(handler=_run_preprocess)
@@ -142,11 +156,17 @@ def _add_preprocess(sub: argparse._SubParsersAction) -> None:
 def _run_preprocess(args: argparse.Namespace) -> None:
     from lgae.data.preprocess import preprocess_class
 
-    preprocess_class(args.input, args.out_dir, args.jet_class, args.seed, args.split, args.num_particles, args.source)
+    preprocess_class(
+        args.input, args.out_dir, args.jet_class, args.seed, args.split, args.num_particles, args.source
+    )
 
 
 # ------------------------------------------------------------------------------------------ plumbing
-SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_download, _add_generate, _add_preprocess]
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_download,
+    _add_generate,
+    _add_preprocess,
+]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -60,8 +60,14 @@ def _manual_hint(target: Path, record: int) -> str:
     )
 
 
-def remote_file(name: str, record: int, api_url: str = ZENODO_API, timeout: float = 30.0) -> RemoteFile:
-    """Look ``name`` up in Zenodo record ``record`` (both shapes of the Zenodo files API are accepted)."""
+def remote_file(
+    name: str, record: int, api_url: str = ZENODO_API, timeout: float = 30.0, target: Path | None = None
+) -> RemoteFile:
+    """Look ``name`` up in Zenodo record ``record`` (both shapes of the Zenodo files API are accepted).
+
+    ``target`` (where the file is wanted) only serves the error message for manual installation.
+    """
+    hint = _manual_hint(target or Path(name), record)
     url = f"{api_url.rstrip('/')}/{record}"
     try:
         response = requests.get(url, timeout=timeout)
@@ -69,11 +75,10 @@ def remote_file(name: str, record: int, api_url: str = ZENODO_API, timeout: floa
         payload = response.json()
     except requests.ConnectionError as exc:
         raise DownloadError(
-            f"cannot reach {url}: the network or Zenodo is unreachable ({type(exc).__name__}). "
-            + _manual_hint(Path(name), record)
+            f"cannot reach {url}: the network or Zenodo is unreachable ({type(exc).__name__}). " + hint
         ) from exc
     except requests.Timeout as exc:
-        raise DownloadError(f"{url} did not answer within {timeout:.0f} s. " + _manual_hint(Path(name), record)) from exc
+        raise DownloadError(f"{url} did not answer within {timeout:.0f} s. " + hint) from exc
     except (requests.HTTPError, ValueError) as exc:
         raise DownloadError(f"{url}: unexpected answer from the Zenodo API ({exc}).") from exc
     for entry in payload.get("files", []):
@@ -141,7 +146,7 @@ def download_class(
             _remember(target, local)
             return target
         log.warning("%s: MD5 %s does not match the expected %s; fetching it again", target, local, known)
-    remote = remote_file(target.name, record, api_url, timeout)
+    remote = remote_file(target.name, record, api_url, timeout, target)
     if md5 and remote.md5 != md5.lower():
         raise DownloadError(
             f"data.jetnet.md5.{jet_class} = {md5} in the config, but Zenodo record {record} lists "

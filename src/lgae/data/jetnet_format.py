@@ -22,7 +22,13 @@ from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
 
 CLASSES: tuple[str, ...] = ("g", "q", "t", "w", "z")
-CLASS_NAMES: dict[str, str] = {"g": "gluon", "q": "light quark", "t": "top quark", "w": "W boson", "z": "Z boson"}
+CLASS_NAMES: dict[str, str] = {
+    "g": "gluon",
+    "q": "light quark",
+    "t": "top quark",
+    "w": "W boson",
+    "z": "Z boson",
+}
 PARTICLE_FEATURES: tuple[str, ...] = ("etarel", "phirel", "ptrel", "mask")
 JET_FEATURES: tuple[str, ...] = ("pt", "eta", "mass", "num_particles")
 
@@ -59,7 +65,9 @@ def read_raw(path: str | os.PathLike[str], num_particles: int = 30) -> RawJets:
     """Read and validate a JetNet-layout file; every defect is reported with the file name and the fix."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: file not found. Run `lgae download` (JetNet) or `lgae generate` (Pythia) first.")
+        raise DataError(
+            f"{path}: file not found. Run `lgae download` (JetNet) or `lgae generate` (Pythia) first."
+        )
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
@@ -77,9 +85,15 @@ def read_raw(path: str | os.PathLike[str], num_particles: int = 30) -> RawJets:
         try:
             particles = np.asarray(handle["particle_features"][...])
             jets = np.asarray(handle["jet_features"][...])
-            extras = {k: np.asarray(handle[k][...]) for k in handle if k not in ("particle_features", "jet_features")}
+            extras = {
+                k: np.asarray(handle[k][...])
+                for k in handle
+                if k not in ("particle_features", "jet_features")
+            }
         except OSError as exc:
-            raise DataError(f"{path}: cannot read the data ({exc}); the file is truncated or corrupt.") from exc
+            raise DataError(
+                f"{path}: cannot read the data ({exc}); the file is truncated or corrupt."
+            ) from exc
         attrs = {k: handle.attrs[k] for k in handle.attrs}
     if particles.ndim != 3 or particles.shape[2] != 4:
         raise DataError(

@@ -41,7 +41,9 @@ def split_sizes(n_jets: int, fractions: Sequence[float]) -> tuple[int, int, int]
     return n_train, n_valid, n_jets - n_train - n_valid
 
 
-def split_indices(n_jets: int, fractions: Sequence[float], seed: int, jet_class: str) -> dict[str, np.ndarray]:
+def split_indices(
+    n_jets: int, fractions: Sequence[float], seed: int, jet_class: str
+) -> dict[str, np.ndarray]:
     """Disjoint, complete, seeded index sets (each sorted) for train / valid / test."""
     n_train, n_valid, _ = split_sizes(n_jets, fractions)
     order = rng(seed, "split", jet_class).permutation(n_jets)
@@ -59,7 +61,9 @@ def absolute_p4(raw: RawJets, jet_phi: np.ndarray) -> tuple[np.ndarray, np.ndarr
     features = raw.particle_features.astype(np.float64)
     mask_values = features[..., 3]
     if not np.isin(mask_values, (0.0, 1.0)).all():
-        raise DataError("particle mask column holds values other than 0 and 1; the file is not in JetNet layout")
+        raise DataError(
+            "particle mask column holds values other than 0 and 1; the file is not in JetNet layout"
+        )
     mask = mask_values > 0
     jet_pt = raw.jet_features[:, 0].astype(np.float64)[:, None]
     jet_eta = raw.jet_features[:, 1].astype(np.float64)[:, None]
@@ -137,7 +141,9 @@ def load_processed(path: str | os.PathLike[str]) -> ProcessedJets:
     """Read one processed split file, with a clear error if it is missing or damaged."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"{path}: processed file not found; run `lgae preprocess` (or the Snakemake rule) first.")
+        raise DataError(
+            f"{path}: processed file not found; run `lgae preprocess` (or the Snakemake rule) first."
+        )
     try:
         with h5py.File(path, "r") as handle:
             missing = [k for k in _PROCESSED_KEYS if k not in handle]
@@ -146,8 +152,12 @@ def load_processed(path: str | os.PathLike[str]) -> ProcessedJets:
             arrays = {k: handle[k][...] for k in _PROCESSED_KEYS}
             attrs = dict(handle.attrs)
     except OSError as exc:
-        raise DataError(f"{path}: not a readable HDF5 file ({exc}); delete it and rerun `lgae preprocess`.") from exc
-    return ProcessedJets(**arrays, jet_class=str(attrs.get("jet_class", "")), split=str(attrs.get("split", "")))
+        raise DataError(
+            f"{path}: not a readable HDF5 file ({exc}); delete it and rerun `lgae preprocess`."
+        ) from exc
+    return ProcessedJets(
+        **arrays, jet_class=str(attrs.get("jet_class", "")), split=str(attrs.get("split", ""))
+    )
 
 
 def load_classes(directory: str | os.PathLike[str], classes: Sequence[str], split: str) -> ProcessedJets:

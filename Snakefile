@@ -1,0 +1,33 @@
+# Reproduction of "Lorentz group equivariant autoencoders" (Hao, Kansal, Duarte, Chernyavskaya,
+# EPJC 83 (2023) 485). Read this file first: it is the table of contents of the pipeline.
+#
+#   snakemake --cores all --use-conda                         the paper (config/config.yaml), on a GPU machine
+#   snakemake --cores all --configfile config/quick.yaml     the small CPU run
+#   snakemake --cores all data                               one named target (see the rules below)
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from lgae.config import check_consistency  # noqa: E402
+
+check_consistency(config)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.data.input,
