@@ -8,7 +8,7 @@ are real. Computed once per triple and cached.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -16,7 +16,7 @@ from lgae.group.irreps import Irrep, decompose, product_to_canonical
 from lgae.group.su2 import su2_cg_matrix
 
 
-@lru_cache(maxsize=None)
+@cache
 def clebsch_gordan(first: Irrep, second: Irrep, out: Irrep) -> torch.Tensor:
     """H [out.dim, first.dim · second.dim] (float64) with ``z = H @ kron(x, y)`` equivariant.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -70,7 +70,7 @@ def decompose(first: Irrep, second: Irrep) -> list[Irrep]:
     ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def product_to_canonical(irrep: Irrep) -> torch.Tensor:
     """Real orthogonal U [dim, dim]: canonical coordinates = U @ product-basis coordinates."""
     rows = []
@@ -80,7 +80,7 @@ def product_to_canonical(irrep: Irrep) -> torch.Tensor:
     return torch.cat(rows, dim=0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def algebra(irrep: Irrep) -> tuple[torch.Tensor, torch.Tensor]:
     """Generators (J, K), each [3, dim, dim] complex128, of the irrep in the canonical basis."""
     jm = su2_generators(irrep.m2)
@@ -111,7 +111,7 @@ def cartesian_matrix(theta: torch.Tensor, zeta: torch.Tensor) -> torch.Tensor:
     return torch.linalg.matrix_exp(-1j * generator).real
 
 
-@lru_cache(maxsize=None)
+@cache
 def cartesian_to_canonical() -> torch.Tensor:
     """Unitary C [4, 4] with ``D^(1/2,1/2)(Λ) = C Λ C⁻¹``: canonical coordinates of a 4-vector = C @ p.
 

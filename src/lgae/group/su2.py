@@ -6,14 +6,14 @@ m = -j, …, +j (ascending). Clebsch–Gordan coefficients are exact (sympy) and
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import torch
 from sympy import Rational
 from sympy.physics.wigner import clebsch_gordan
 
 
-@lru_cache(maxsize=None)
+@cache
 def su2_generators(j2: int) -> torch.Tensor:
     """Hermitian (J_x, J_y, J_z) of spin j = j2/2, [3, 2j+1, 2j+1] complex128."""
     j = j2 / 2
@@ -28,7 +28,7 @@ def su2_generators(j2: int) -> torch.Tensor:
     return torch.stack([jx, jy, jz])
 
 
-@lru_cache(maxsize=None)
+@cache
 def su2_cg_matrix(j1_2: int, j2_2: int, j_2: int) -> torch.Tensor:
     """<j1 m1; j2 m2 | j m> as a float64 tensor [2j1+1, 2j2+1, 2j+1] (zero unless m = m1 + m2)."""
     if not abs(j1_2 - j2_2) <= j_2 <= j1_2 + j2_2 or (j1_2 + j2_2 + j_2) % 2:
