@@ -1,0 +1,90 @@
+"""Minkowski geometry: group elements, generators, collider coordinates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lgae import lorentz
+from lgae.group.irreps import cartesian_matrix
+
+
+def test_boost_known_values():
+    lam = lorentz.boost(math.atanh(0.6), (0, 0, 1))  # β = 0.6, γ = 1.25
+    p = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=torch.float64)  # at rest
+    assert torch.allclose(lorentz.apply(lam, p), torch.tensor([1.25, 0, 0, 0.75], dtype=torch.float64))
+
+
+def test_rotation_known_values():
+    lam = lorentz.rotation(math.pi / 2, (0, 0, 1))
+    p = torch.tensor([2.0, 1.0, 0.0, 3.0], dtype=torch.float64)
+    assert torch.allclose(
+        lorentz.apply(lam, p), torch.tensor([2.0, 0.0, 1.0, 3.0], dtype=torch.float64), atol=1e-15
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_lorentz_is_proper_orthochronous_and_preserves_products(seed):
+    lam = lorentz.random_lorentz(seed, max_rapidity=3.0)
+    assert lorentz.is_lorentz(lam)
+    gen = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(2, 7, 4, generator=gen, dtype=torch.float64)
+    before = lorentz.minkowski_dot(a, b)
+    after = lorentz.minkowski_dot(lorentz.apply(lam, a), lorentz.apply(lam, b))
+    assert torch.allclose(before, after, rtol=0, atol=1e-11 * float(lam.abs().max()) ** 2)
+
+
+def test_generators_satisfy_the_lorentz_algebra():
+    j, k = lorentz.generators()
+    eps = np.zeros((3, 3, 3))
+    eps[0, 1, 2] = eps[1, 2, 0] = eps[2, 0, 1] = 1
+    eps[0, 2, 1] = eps[2, 1, 0] = eps[1, 0, 2] = -1
+    for a in range(3):
+        for b in range(3):
+            comm_jj = j[a] @ j[b] - j[b] @ j[a]
+            comm_jk = j[a] @ k[b] - k[b] @ j[a]
+            comm_kk = k[a] @ k[b] - k[b] @ k[a]
+            expected_j = sum(1j * eps[a, b, c] * j[c] for c in range(3))
+            expected_k = sum(1j * eps[a, b, c] * k[c] for c in range(3))
+            assert torch.allclose(comm_jj, expected_j)
+            assert torch.allclose(comm_jk, expected_k)
+            assert torch.allclose(comm_kk, -expected_j)
+
+
+def test_exponentiated_generators_are_boosts_and_rotations():
+    axis = torch.tensor([0.3, -0.5, 0.8], dtype=torch.float64)
+    axis = axis / axis.norm()
+    boost = cartesian_matrix(torch.zeros(3, dtype=torch.float64), 1.7 * axis)
+    rot = cartesian_matrix(0.9 * axis, torch.zeros(3, dtype=torch.float64))
+    assert torch.allclose(boost, lorentz.boost(1.7, axis.numpy()), atol=1e-13)
+    assert torch.allclose(rot, lorentz.rotation(0.9, axis.numpy()), atol=1e-13)
+
+
+def test_collider_coordinates_round_trip_numpy_and_torch():
+    gen = np.random.default_rng(3)
+    pt, eta, phi = gen.uniform(1, 100, 50), gen.uniform(-3, 3, 50), gen.uniform(-np.pi, np.pi, 50)
+    for lib in (np.asarray, torch.as_tensor):
+        p4 = lorentz.p4_from_ptetaphi(lib(pt), lib(eta), lib(phi))
+        back = lorentz.ptetaphi_from_p4(p4)
+        for value, original in zip(back, (pt, eta, phi), strict=True):
+            np.testing.assert_allclose(np.asarray(value), original, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(lorentz.minkowski_norm2(p4)), 0, atol=1e-9)
+
+
+def test_mass_of_two_massless_particles():
+    # m² = 2 pT1 pT2 (cosh Δη − cos Δφ)
+    a = lorentz.p4_from_ptetaphi(np.array(100.0), np.array(0.3), np.array(0.1))
+    b = lorentz.p4_from_ptetaphi(np.array(50.0), np.array(-0.2), np.array(0.7))
+    expected = math.sqrt(2 * 100 * 50 * (math.cosh(0.5) - math.cos(0.6)))
+    assert lorentz.mass_from_p4(a + b) == pytest.approx(expected, rel=1e-12)
+
+
+def test_wrap_phi_range():
+    phi = np.linspace(-20, 20, 1001)
+    wrapped = lorentz.wrap_phi(phi)
+    assert wrapped.min() >= -math.pi
+    assert wrapped.max() < math.pi
+    np.testing.assert_allclose(np.cos(wrapped), np.cos(phi), atol=1e-12)
