@@ -113,11 +113,11 @@ class LGAE(JetAutoencoder):
         self.real_output = real_output
         harmonics = [HARMONICS[h] for h in edge_harmonics]
 
-        def stack(channels: Sequence[int]) -> nn.ModuleList:
+        def stack(channels: Sequence[int], last_keep: Sequence[Irrep] | None) -> nn.ModuleList:
             layers = nn.ModuleList()
             irreps: tuple[Irrep, ...] = (SCALAR, VECTOR)
             previous = channels[0]
-            for width in channels:
+            for index, width in enumerate(channels):
                 layer = LMPLayer(
                     previous,
                     width,
@@ -128,6 +128,7 @@ class LGAE(JetAutoencoder):
                     scalar_mlp_depth,
                     scalar_mlp_width,
                     message_norm=num_particles if message_norm is None else message_norm,
+                    keep=last_keep if index == len(channels) - 1 else None,
                 )
                 layers.append(layer)
                 irreps, previous = layer.out_irreps, width
@@ -136,7 +137,7 @@ class LGAE(JetAutoencoder):
         # encoder: (scalars 1, p²; vector p) -> channels[0] -> LMPs
         self.encoder_input_s = ComplexMix(2, encoder_channels[0])
         self.encoder_input_v = ComplexMix(1, encoder_channels[0])
-        self.encoder = stack(encoder_channels)
+        self.encoder = stack(encoder_channels, None)
         last = encoder_channels[-1]
         n_latent_in = num_particles * last if aggregation == "mix" else last
         self.to_latent_s = ComplexMix(n_latent_in, latent_scalars) if latent_scalars else None
@@ -149,7 +150,7 @@ class LGAE(JetAutoencoder):
         self.latent_to_particles_v = ComplexMix(factor * latent_vectors, num_particles)
         self.decoder_input_s = ComplexMix(2, decoder_channels[0])
         self.decoder_input_v = ComplexMix(1, decoder_channels[0])
-        self.decoder = stack(decoder_channels)
+        self.decoder = stack(decoder_channels, (VECTOR,))  # the output reads vectors only
         self.to_output = ComplexMix(decoder_channels[-1], 1)
         fast_ok = all(layer.fast_path_ok for layer in (*self.encoder, *self.decoder))
         if path == "fast" and not fast_ok:
@@ -292,9 +293,13 @@ def pairs_to_canonical(feats: Pairs) -> Features:
 
 def canonical_to_pairs(feats: Features) -> Pairs:
     """General layout → fast layout, keeping only the scalar and vector components."""
-    c = cartesian_to_canonical().to(device=feats[VECTOR].device, dtype=feats[VECTOR].dtype)
-    scalars = feats[SCALAR][..., 0].transpose(1, 2)  # [B, C, N]
-    vectors = (feats[VECTOR] @ c.conj()).transpose(1, 2)  # C unitary: p = C^† v_can, [B, C, N, 4]
+    vec = feats[VECTOR]
+    c = cartesian_to_canonical().to(device=vec.device, dtype=vec.dtype)
+    vectors = (vec @ c.conj()).transpose(1, 2)  # C unitary: p = C^† v_can, [B, C, N, 4]
+    if SCALAR in feats:
+        scalars = feats[SCALAR][..., 0].transpose(1, 2)  # [B, C, N]
+    else:
+        scalars = vectors.new_zeros(vectors.shape[0], 0, vectors.shape[2])
     return Pairs(torch.stack([scalars.real, scalars.imag], 1), torch.stack([vectors.real, vectors.imag], 1))
 
 

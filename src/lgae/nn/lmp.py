@@ -107,6 +107,7 @@ class LMPLayer(nn.Module):
         scalar_mlp_depth: int = 0,
         scalar_mlp_width: int = 6,
         message_norm: float = 1.0,
+        keep: Sequence[Irrep] | None = None,
     ) -> None:
         super().__init__()
         self.in_channels = in_channels
@@ -123,21 +124,28 @@ class LMPLayer(nn.Module):
             irrep: own.get(irrep, 0) + message.get(irrep, 0) + self_interaction.get(irrep, 0)
             for irrep in sorted(set(own) | set(message) | set(self_interaction))
         }
-        self.out_irreps = tuple(irrep for irrep, count in blocks.items() if count > 0)
+        produced = {irrep for irrep, count in blocks.items() if count > 0}
+        # ``keep`` drops outputs nobody reads (the last decoder layer needs vectors only), so that no
+        # parameter of the layer is dead
+        self.out_irreps = tuple(sorted(produced if keep is None else produced & set(keep)))
+        if not self.out_irreps:
+            raise ValueError(
+                f"keep={keep} leaves the layer no output irreps (it produces {sorted(produced)})"
+            )
         self.mix = nn.ModuleDict(
             {
-                irrep_key(irrep): ComplexMix(count * in_channels, out_channels)
-                for irrep, count in blocks.items()
+                irrep_key(irrep): ComplexMix(blocks[irrep] * in_channels, out_channels)
+                for irrep in self.out_irreps
             }
         )
         self.edges = LorentzianBellEdges(in_channels, len(self.edge_harmonics), num_basis, norm=message_norm)
-        self.fast_path_ok = set(self.in_irreps) <= {SCALAR, VECTOR} and set(self.out_irreps) == {
-            SCALAR,
-            VECTOR,
-        }
+        self.fast_path_ok = set(self.in_irreps) <= {SCALAR, VECTOR} and produced == {SCALAR, VECTOR}
         kappa = coupling_constant_scalar_from_vectors()
         self.kappa = (kappa.real, kappa.imag)
-        self.scalar_mlp = _scalar_mlp(out_channels, scalar_mlp_depth, scalar_mlp_width)
+        keeps_scalars = SCALAR in self.out_irreps
+        self.scalar_mlp = _scalar_mlp(
+            out_channels, scalar_mlp_depth if keeps_scalars else 0, scalar_mlp_width
+        )
 
     # ------------------------------------------------------------------------------------ fast path
     def forward(
@@ -206,9 +214,11 @@ class LMPLayer(nn.Module):
         sv = torch.stack(cmul(sr.unsqueeze(-1), si.unsqueeze(-1), vr, vi), dim=1)
         scalar_parts += [ss, self._times_kappa(vv_r, vv_i)]
         vector_parts += [sv, sv]
-        s_out = self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=2))
         v_out = self.mix[irrep_key(VECTOR)](torch.cat(vector_parts, dim=2))
-        s_out = self._apply_scalar_mlp(s_out)
+        if SCALAR in self.out_irreps:
+            s_out = self._apply_scalar_mlp(self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=2)))
+        else:
+            s_out = s.new_zeros(batch, 2, 0, n)
         if node_mask is not None:
             keep = node_mask.view(batch, 1, 1, n).to(s_out.dtype)
             s_out = s_out * keep
@@ -257,7 +267,7 @@ class LMPLayer(nn.Module):
         own = {irrep: t for irrep, t in feats.items() if irrep.fits_in(self.bound)}
         stacked = concatenate(own, message, cg_product(feats, feats, self.bound))
         out = {irrep: self.mix[irrep_key(irrep)].complex_forward(stacked[irrep]) for irrep in self.out_irreps}
-        if self.scalar_mlp is not None:
+        if self.scalar_mlp is not None and SCALAR in out:
             s = out[SCALAR][..., 0]  # [B, N, C]
             pairs = self._apply_scalar_mlp(torch.stack([s.real, s.imag], dim=1).permute(0, 1, 3, 2))
             out[SCALAR] = torch.complex(pairs[:, 0], pairs[:, 1]).permute(0, 2, 1).unsqueeze(-1)
