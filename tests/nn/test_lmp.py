@@ -7,8 +7,9 @@ import torch
 
 from lgae import lorentz
 from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_matrix, rep_matrix
-from lgae.models.lgae import canonical_to_pairs, pairs_to_canonical
-from lgae.nn.lmp import LMPLayer, Pairs, edge_mask, pair_invariants
+from lgae.models.lgae import canonical_to_cartesian, cartesian_to_canonical_features
+from lgae.nn.edge import LorentzianBells
+from lgae.nn.lmp import LMPLayer, LMPStack, NodeFeatures, edge_mask, pair_invariants
 
 
 def _jets(batch: int = 4, n: int = 12, n_real: int = 9, seed: int = 0, dtype=torch.float64):
@@ -23,54 +24,64 @@ def _jets(batch: int = 4, n: int = 12, n_real: int = 9, seed: int = 0, dtype=tor
     return p4.to(dtype), mask
 
 
-def _features(p4: torch.Tensor, channels: int, seed: int) -> Pairs:
-    """Random equivariant features: scalars invariant, vectors linear combinations of the momenta."""
+def _features(p4: torch.Tensor, channels: int, seed: int) -> NodeFeatures:
+    """Random equivariant features: scalars invariant, vectors complex combinations of the momenta."""
     gen = torch.Generator().manual_seed(seed)
     batch, n, _ = p4.shape
-    s = torch.randn(batch, 2, channels, n, generator=gen, dtype=torch.float64).to(p4.dtype)
-    w = torch.randn(2, channels, n, n, generator=gen, dtype=torch.float64).to(p4.dtype) / n
-    v = torch.einsum("rcij,bjm->brcim", w, p4)
-    return Pairs(s, v)
+    s = torch.randn(batch, channels, n, generator=gen, dtype=torch.complex128)
+    w = torch.randn(channels, n, n, generator=gen, dtype=torch.complex128) / n
+    v = torch.einsum("cij,bjm->bcim", w, p4.to(torch.complex128))
+    return NodeFeatures(s, v)
 
 
-def _transform(feats: Pairs, lam: torch.Tensor) -> Pairs:
-    return Pairs(feats.s, lorentz.apply(lam, feats.v))
+def _transform(feats: NodeFeatures, lam: torch.Tensor) -> NodeFeatures:
+    return NodeFeatures(feats.s, feats.v @ lam.to(feats.v.dtype).T)
 
 
+BELLS = LorentzianBells().double()
+
+
+def _edges(layer: LMPLayer, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The layer's edge weights for node 4-vectors x and particle mask."""
+    return layer.edges(BELLS(pair_invariants(x), edge_mask(mask)))
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["shared-f", "per-channel-f"])
 @pytest.mark.parametrize("harmonics", [(SCALAR, VECTOR), (VECTOR,)], ids=["scalar+vector", "vector"])
 @pytest.mark.parametrize("seed", range(3))
-def test_layer_is_lorentz_equivariant(harmonics, seed):
+def test_layer_is_lorentz_equivariant(harmonics, seed, per_channel):
     torch.manual_seed(seed)
-    layer = LMPLayer(3, 4, edge_harmonics=harmonics).double()
+    layer = LMPLayer(3, 4, edge_harmonics=harmonics, edge_per_channel=per_channel).double()
     p4, mask = _jets(seed=seed)
     feats = _features(p4, 3, seed)
     lam = lorentz.random_lorentz(seed, max_rapidity=3.0)
 
-    def run(feats: Pairs, x: torch.Tensor) -> Pairs:
-        return layer(feats, x, pair_invariants(x), edge_mask(mask), mask)
+    def run(feats: NodeFeatures, x: torch.Tensor) -> NodeFeatures:
+        return layer(feats, x, _edges(layer, x, mask), mask)
 
     out = run(feats, p4)
     out_t = run(_transform(feats, lam), lorentz.apply(lam, p4))
-    expected_v = lorentz.apply(lam, out.v)
+    expected_v = out.v @ lam.to(out.v.dtype).T
     assert (out_t.v - expected_v).abs().max() <= 1e-9 * expected_v.abs().max()
     assert (out_t.s - out.s).abs().max() <= 1e-9 * out.s.abs().max()
 
 
+@pytest.mark.parametrize("per_channel", [False, True], ids=["shared-f", "per-channel-f"])
 @pytest.mark.parametrize("complex_positions", [False, True])
 @pytest.mark.parametrize("harmonics", [(SCALAR, VECTOR), (VECTOR,)], ids=["scalar+vector", "vector"])
-def test_fast_path_equals_general_cg_path(harmonics, complex_positions):
+def test_fast_path_equals_general_cg_path(harmonics, complex_positions, per_channel):
     torch.manual_seed(1)
-    layer = LMPLayer(3, 2, edge_harmonics=harmonics, scalar_mlp_depth=2).double()
+    layer = LMPLayer(
+        3, 2, edge_harmonics=harmonics, scalar_mlp_depth=2, edge_per_channel=per_channel
+    ).double()
     p4, mask = _jets(seed=2)
     feats = _features(p4, 3, 5)
-    x = p4
-    if complex_positions:
-        x = torch.stack([p4, 0.3 * p4.flip(1)], dim=1)
-    dist = pair_invariants(x)
-    edges = edge_mask(mask)
-    fast = layer(feats, x, dist, edges, mask)
-    x_pairs = x if complex_positions else torch.stack([x, torch.zeros_like(x)], dim=1)
-    general = canonical_to_pairs(layer.forward_general(pairs_to_canonical(feats), x_pairs, dist, edges, mask))
+    x = torch.complex(p4, 0.3 * p4.flip(1)) if complex_positions else p4
+    f = _edges(layer, x, mask)
+    fast = layer(feats, x, f, mask)
+    general = canonical_to_cartesian(
+        layer.forward_general(cartesian_to_canonical_features(feats), x, f, mask)
+    )
     for a, b in zip(fast, general, strict=True):
         assert (a - b).abs().max() <= 1e-12 * b.abs().max()
 
@@ -93,11 +104,10 @@ def test_general_path_with_higher_irreps_is_equivariant():
     )
     lam = cartesian_matrix(theta, zeta)
 
-    def run(feats: Pairs, x: torch.Tensor) -> dict:
-        pairs = torch.stack([x, torch.zeros_like(x)], dim=1)
-        general = pairs_to_canonical(feats)
+    def run(feats: NodeFeatures, x: torch.Tensor) -> dict:
+        general = cartesian_to_canonical_features(feats)
         for layer in (first, second):
-            general = layer.forward_general(general, pairs, pair_invariants(x), edge_mask(mask), mask)
+            general = layer.forward_general(general, x, _edges(layer, x, mask), mask)
         return general
 
     out = run(feats, p4)
@@ -113,16 +123,16 @@ def test_padded_nodes_send_and_receive_nothing():
     layer = LMPLayer(3, 3).double()
     p4, mask = _jets(seed=7)
     feats = _features(p4, 3, 8)
-    out = layer(feats, p4, pair_invariants(p4), edge_mask(mask), mask)
+    out = layer(feats, p4, _edges(layer, p4, mask), mask)
     assert out.s[..., ~mask[0]].abs().max() == 0
-    assert out.v[:, :, :, ~mask[0]].abs().max() == 0
+    assert out.v[:, :, ~mask[0]].abs().max() == 0
     # garbage in padded slots (positions and features) changes nothing for real nodes
     garbage_p4 = p4.clone()
     garbage_p4[~mask] = torch.randn(int((~mask).sum()), 4, dtype=p4.dtype) * 5
-    garbage = Pairs(feats.s.clone(), feats.v.clone())
+    garbage = NodeFeatures(feats.s.clone(), feats.v.clone())
     garbage.s[..., ~mask[0]] = 7.0
-    garbage.v[:, :, :, ~mask[0]] = -3.0
-    out_g = layer(garbage, garbage_p4, pair_invariants(garbage_p4), edge_mask(mask), mask)
+    garbage.v[:, :, ~mask[0]] = -3.0
+    out_g = layer(garbage, garbage_p4, _edges(layer, garbage_p4, mask), mask)
     assert torch.equal(out_g.s, out.s)
     assert torch.equal(out_g.v, out.v)
 
@@ -133,9 +143,24 @@ def test_layer_is_permutation_equivariant():
     p4, mask = _jets(seed=9)
     feats = _features(p4, 3, 10)
     perm = torch.randperm(p4.shape[1])
-    out = layer(feats, p4, pair_invariants(p4), edge_mask(mask), mask)
-    pf = Pairs(feats.s[..., perm], feats.v[:, :, :, perm])
+    out = layer(feats, p4, _edges(layer, p4, mask), mask)
+    pf = NodeFeatures(feats.s[..., perm], feats.v[:, :, perm])
     pp, pm = p4[:, perm], mask[:, perm]
-    out_p = layer(pf, pp, pair_invariants(pp), edge_mask(pm), pm)
+    out_p = layer(pf, pp, _edges(layer, pp, pm), pm)
     assert torch.allclose(out_p.s, out.s[..., perm], atol=1e-14)
-    assert torch.allclose(out_p.v, out.v[:, :, :, perm], atol=1e-14)
+    assert torch.allclose(out_p.v, out.v[:, :, perm], atol=1e-14)
+
+
+def test_stack_shares_one_bell_basis_and_matches_layer_by_layer():
+    torch.manual_seed(5)
+    stack = LMPStack([3, 4, 2], edge_harmonics=(SCALAR, VECTOR)).double()
+    p4, mask = _jets(seed=11)
+    feats = _features(p4, 3, 12)
+    out = stack(feats, p4, edge_mask(mask), mask)
+    basis = stack.bells(pair_invariants(p4), edge_mask(mask))
+    expected = feats
+    for layer in stack:
+        expected = layer(expected, p4, layer.edges(basis), mask)
+    assert torch.allclose(out.s, expected.s, rtol=1e-13, atol=0)
+    assert torch.allclose(out.v, expected.v, rtol=1e-13, atol=0)
+    assert len([name for name, _ in stack.named_parameters() if name.endswith(".c")]) == 1

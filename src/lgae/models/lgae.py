@@ -28,13 +28,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
-from torch import nn
 
 from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_to_canonical
 from lgae.group.tensor_product import Features
 from lgae.models.base import TABLE_FEATURES_PER_PARTICLE, JetAutoencoder
 from lgae.models.registry import register
-from lgae.nn.lmp import LMPLayer, Pairs, edge_mask, mdot, pair_invariants
+from lgae.nn.lmp import LMPStack, NodeFeatures, edge_mask, mdot
 from lgae.nn.mixing import ComplexMix
 
 Aggregation = Literal["min-max", "mix", "mean"]
@@ -48,19 +47,9 @@ class LorentzLatent:
     scalars: torch.Tensor
     vectors: torch.Tensor
 
-    @classmethod
-    def from_pairs(cls, s: torch.Tensor, v: torch.Tensor) -> LorentzLatent:
-        return cls(torch.complex(s[:, 0], s[:, 1]), torch.complex(v[:, 0], v[:, 1]))
-
-    def to_pairs(self) -> tuple[torch.Tensor, torch.Tensor]:
-        s = torch.stack([self.scalars.real, self.scalars.imag], dim=1)
-        v = torch.stack([self.vectors.real, self.vectors.imag], dim=1)
-        return s, v
-
     def transform(self, lam: torch.Tensor) -> LorentzLatent:
         """The latent of Λ-transformed jets, if the encoder is equivariant: Λ acts on the vectors."""
-        lam_c = lam.to(self.vectors.real.dtype).to(self.vectors.dtype)
-        return LorentzLatent(self.scalars, self.vectors @ lam_c.T)
+        return LorentzLatent(self.scalars, self.vectors @ lam.to(self.vectors.dtype).T)
 
 
 class LGAE(JetAutoencoder):
@@ -86,6 +75,7 @@ class LGAE(JetAutoencoder):
         input_scale: float = 1.0,
         real_output: Literal["real", "sum"] = "real",
         message_norm: float | None = None,
+        edge_per_channel: bool = False,
     ) -> None:
         super().__init__(num_particles)
         if aggregation not in ("min-max", "mix", "mean"):
@@ -113,26 +103,18 @@ class LGAE(JetAutoencoder):
         self.real_output = real_output
         harmonics = [HARMONICS[h] for h in edge_harmonics]
 
-        def stack(channels: Sequence[int], last_keep: Sequence[Irrep] | None) -> nn.ModuleList:
-            layers = nn.ModuleList()
-            irreps: tuple[Irrep, ...] = (SCALAR, VECTOR)
-            previous = channels[0]
-            for index, width in enumerate(channels):
-                layer = LMPLayer(
-                    previous,
-                    width,
-                    irreps,
-                    bound,
-                    harmonics,
-                    num_basis,
-                    scalar_mlp_depth,
-                    scalar_mlp_width,
-                    message_norm=num_particles if message_norm is None else message_norm,
-                    keep=last_keep if index == len(channels) - 1 else None,
-                )
-                layers.append(layer)
-                irreps, previous = layer.out_irreps, width
-            return layers
+        def stack(channels: Sequence[int], keep_last: Sequence[Irrep] | None) -> LMPStack:
+            return LMPStack(
+                channels,
+                bound,
+                harmonics,
+                num_basis,
+                scalar_mlp_depth,
+                scalar_mlp_width,
+                message_norm=num_particles if message_norm is None else message_norm,
+                keep_last=keep_last,
+                edge_per_channel=edge_per_channel,
+            )
 
         # encoder: (scalars 1, p²; vector p) -> channels[0] -> LMPs
         self.encoder_input_s = ComplexMix(2, encoder_channels[0])
@@ -152,7 +134,7 @@ class LGAE(JetAutoencoder):
         self.decoder_input_v = ComplexMix(1, decoder_channels[0])
         self.decoder = stack(decoder_channels, (VECTOR,))  # the output reads vectors only
         self.to_output = ComplexMix(decoder_channels[-1], 1)
-        fast_ok = all(layer.fast_path_ok for layer in (*self.encoder, *self.decoder))
+        fast_ok = self.encoder.fast_path_ok and self.decoder.fast_path_ok
         if path == "fast" and not fast_ok:
             raise ValueError(f"path='fast' needs max_irrep (1/2,1/2); got {bound}")
         if path not in ("auto", "fast", "general"):
@@ -167,131 +149,126 @@ class LGAE(JetAutoencoder):
 
     # --------------------------------------------------------------------------------------- encoder
     def _prepare(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs on the model's device and dtype, padded slots set to exactly zero, scaled."""
         dtype = self.to_latent_v.weight_re.dtype
         device = self.to_latent_v.weight_re.device
         mask = mask.to(device=device, dtype=torch.bool)
         p4 = p4.to(device=device, dtype=dtype)
-        p4 = (
-            torch.where(mask.unsqueeze(-1), p4, torch.zeros((), dtype=dtype, device=device))
-            * self.input_scale
-        )
-        return p4, mask
+        zero = torch.zeros((), dtype=dtype, device=device)
+        return torch.where(mask.unsqueeze(-1), p4, zero) * self.input_scale, mask
 
-    def encode_pairs(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Latent as real pairs: scalars [B, 2, S], vectors [B, 2, V, 4]."""
+    def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
+        """Latent of a batch of jets: ``p4`` [B, N, 4] (E, px, py, pz), ``mask`` [B, N] (True = real)."""
         p4, mask = self._prepare(p4, mask)
-        real_scalars = torch.stack(
-            [mask.to(p4.dtype), mdot(p4, p4)], dim=1
-        )  # [B, 2, N]: 1 and p² per particle
-        s_in = torch.stack([real_scalars, torch.zeros_like(real_scalars)], dim=1)  # [B, re/im, 2, N]
-        v_in = torch.stack([p4, torch.zeros_like(p4)], dim=1).unsqueeze(2)  # [B, re/im, 1, N, 4]
-        feats = Pairs(self.encoder_input_s(s_in), self.encoder_input_v(v_in))
+        ctype = _complex(p4.dtype)
+        # per particle: scalars 1 and p² (the mass squared), vector p
+        s_in = torch.stack([mask.to(p4.dtype), mdot(p4, p4)], dim=1).to(ctype)  # [B, 2, N]
+        v_in = p4.unsqueeze(1).to(ctype)  # [B, 1, N, 4]
+        feats = NodeFeatures(self.encoder_input_s(s_in), self.encoder_input_v(v_in))
         s, v = self._run(self.encoder, feats, p4, edge_mask(mask), mask)  # node 4-vectors: the momenta
         return self._aggregate(s, v, mask)
 
     def _run(
         self,
-        layers: nn.ModuleList,
-        feats: Pairs,
+        stack: LMPStack,
+        feats: NodeFeatures,
         x: torch.Tensor,
         edges: torch.Tensor,
         mask: torch.Tensor | None,
-    ) -> Pairs:
-        """The LMP stack; ``x`` are the node 4-vectors, real [B, N, 4] or complex pairs [B, 2, N, 4]."""
-        dist = pair_invariants(x)
+    ) -> NodeFeatures:
+        """An LMP stack on node 4-vectors ``x`` [B, N, 4] (real or complex), on the chosen path."""
         if self.path == "fast":
-            for layer in layers:
-                feats = layer(feats, x, dist, edges, mask)
-            return feats
-        general = pairs_to_canonical(feats)
-        if x.dim() == 3:
-            x = torch.stack([x, torch.zeros_like(x)], dim=1)
-        for layer in layers:
-            general = layer.forward_general(general, x, dist, edges, mask)
-        return canonical_to_pairs(general)
+            return stack(feats, x, edges, mask)
+        return canonical_to_cartesian(
+            stack.forward_general(cartesian_to_canonical_features(feats), x, edges, mask)
+        )
 
-    def _aggregate(
-        self, s: torch.Tensor, v: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        batch, _, channels, n = s.shape
+    def _aggregate(self, s: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
+        batch, channels, n = s.shape
         if self.aggregation == "mix":
             # particle-major concatenation: index = particle * channels + channel
-            s_flat = s.permute(0, 1, 3, 2).reshape(batch, 2, n * channels)
-            v_flat = v.permute(0, 1, 3, 2, 4).reshape(batch, 2, n * channels, 4)
-            latent_s = self.to_latent_s(s_flat) if self.to_latent_s is not None else s_flat[:, :, :0]
-            return latent_s, self.to_latent_v(v_flat)
-        s_lat = self.to_latent_s(s) if self.to_latent_s is not None else s[:, :, :0]
+            s_flat = s.transpose(1, 2).reshape(batch, n * channels)
+            v_flat = v.transpose(1, 2).reshape(batch, n * channels, 4)
+            scalars = self.to_latent_s(s_flat) if self.to_latent_s is not None else s_flat[:, :0]
+            return LorentzLatent(scalars, self.to_latent_v(v_flat))
+        s_lat = self.to_latent_s(s) if self.to_latent_s is not None else s[:, :0]
         v_lat = self.to_latent_v(v)
         if self.aggregation == "mean":
-            count = mask.sum(-1).clamp(min=1).to(s.dtype).view(batch, 1, 1)
-            return s_lat.sum(-1) / count, v_lat.sum(-2) / count.unsqueeze(-1)
-        return _min_max_scalars(s_lat, mask), _min_max_vectors(v_lat, mask)
-
-    def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
-        return LorentzLatent.from_pairs(*self.encode_pairs(p4, mask))
+            count = mask.sum(-1).clamp(min=1).to(s.real.dtype).view(batch, 1)
+            return LorentzLatent(s_lat.sum(-1) / count, v_lat.sum(-2) / count.unsqueeze(-1))
+        return LorentzLatent(_min_max_scalars(s_lat, mask), _min_max_vectors(v_lat, mask))
 
     # --------------------------------------------------------------------------------------- decoder
-    def decode_pairs(self, s_lat: torch.Tensor, v_lat: torch.Tensor) -> torch.Tensor:
-        batch = v_lat.shape[0]
-        n = self.num_particles
-        q = self.latent_to_particles_v(v_lat)  # [B, 2, N, 4]: one complex vector per particle
+    def decode(self, latent: LorentzLatent) -> torch.Tensor:
+        """Reconstructed 4-momenta [B, N, 4] from a latent."""
+        ctype = _complex(self.to_output.weight_re.dtype)
+        vectors = latent.vectors.to(ctype)
+        batch, n = vectors.shape[0], self.num_particles
+        q = self.latent_to_particles_v(vectors)  # [B, N, 4]: one complex vector per particle
         if self.latent_to_particles_s is not None:
-            q_s = self.latent_to_particles_s(s_lat)  # [B, 2, N]
+            q_s = self.latent_to_particles_s(latent.scalars.to(ctype))  # [B, N]
         else:
-            q_s = torch.zeros(batch, 2, n, dtype=q.dtype, device=q.device)
-        one = torch.zeros_like(q_s)
-        one[:, 0] = 1.0
-        s_in = torch.stack([one, q_s], dim=2)  # [B, 2, 2, N]: constant 1 and the generated scalar
-        feats = Pairs(self.decoder_input_s(s_in), self.decoder_input_v(q.unsqueeze(2)))
+            q_s = torch.zeros(batch, n, dtype=ctype, device=q.device)
+        s_in = torch.stack([torch.ones_like(q_s), q_s], dim=1)  # [B, 2, N]: constant 1, generated scalar
+        feats = NodeFeatures(self.decoder_input_s(s_in), self.decoder_input_v(q.unsqueeze(1)))
         edges = edge_mask(torch.ones(batch, n, dtype=torch.bool, device=q.device))
         _, v = self._run(self.decoder, feats, q, edges, None)
-        out = self.to_output(v)[:, :, 0]  # [B, 2, N, 4]
-        p4 = out[:, 0] if self.real_output == "real" else out[:, 0] + out[:, 1]
+        out = self.to_output(v)[:, 0]  # [B, N, 4] complex
+        p4 = out.real if self.real_output == "real" else out.real + out.imag
         return p4 / self.input_scale
 
-    def decode(self, latent: LorentzLatent) -> torch.Tensor:
-        dtype = self.to_output.weight_re.dtype
-        s, v = latent.to_pairs()
-        return self.decode_pairs(s.to(dtype), v.to(dtype))
-
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.decode_pairs(*self.encode_pairs(p4, mask))
+        return self.decode(self.encode(p4, mask))
+
+
+def _complex(dtype: torch.dtype) -> torch.dtype:
+    """The complex dtype with the precision of a real one."""
+    return {torch.float32: torch.complex64, torch.float64: torch.complex128, torch.float16: torch.complex32}[
+        dtype
+    ]
 
 
 # ------------------------------------------------------------------------------------ aggregation
 def _min_max_vectors(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B, 2, C, N, 4] -> [B, 2, 2C, 4]: per (re/im, channel) the vectors of least and greatest norm."""
-    norms = mdot(v, v)  # [B, 2, C, N], a Lorentz invariant of each real 4-vector
-    real = mask.view(mask.shape[0], 1, 1, -1)
-    inf = torch.tensor(float("inf"), dtype=norms.dtype, device=norms.device)
-    idx_min = torch.where(real, norms, inf).argmin(dim=-1)
-    idx_max = torch.where(real, norms, -inf).argmax(dim=-1)
+    """[B, C, N, 4] complex -> [B, 2C, 4]: per channel, the real (resp. imaginary) part of least and of
+    greatest Minkowski norm among real particles (each part is a real 4-vector, its norm invariant)."""
+    real = mask.unsqueeze(1)  # [B, 1, N]
+    inf = torch.tensor(float("inf"), dtype=v.real.dtype, device=v.device)
 
-    def pick(index: torch.Tensor) -> torch.Tensor:
-        gather_index = index.unsqueeze(-1).unsqueeze(-1).expand(*index.shape, 1, 4)
-        return torch.gather(v, 3, gather_index).squeeze(3)
+    def pick(part: torch.Tensor, largest: bool) -> torch.Tensor:
+        norms = mdot(part, part)  # [B, C, N]
+        index = torch.where(real, norms, -inf if largest else inf)
+        index = index.argmax(dim=-1) if largest else index.argmin(dim=-1)
+        return torch.gather(part, 2, index[..., None, None].expand(*index.shape, 1, 4)).squeeze(2)
 
-    return torch.cat([pick(idx_min), pick(idx_max)], dim=2)
+    re, im = v.real, v.imag
+    low = torch.complex(pick(re, largest=False), pick(im, largest=False))
+    high = torch.complex(pick(re, largest=True), pick(im, largest=True))
+    return torch.cat([low, high], dim=1)
 
 
 def _min_max_scalars(s: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B, 2, C, N] -> [B, 2, 2C]: min and max over real particles of real and imaginary parts."""
-    real = mask.view(mask.shape[0], 1, 1, -1)
-    inf = torch.tensor(float("inf"), dtype=s.dtype, device=s.device)
-    return torch.cat([torch.where(real, s, inf).amin(-1), torch.where(real, s, -inf).amax(-1)], dim=2)
+    """[B, C, N] complex -> [B, 2C]: min and max over real particles of the real and imaginary parts."""
+    real = mask.unsqueeze(1)
+    inf = torch.tensor(float("inf"), dtype=s.real.dtype, device=s.device)
+
+    def extreme(part: torch.Tensor, largest: bool) -> torch.Tensor:
+        return torch.where(real, part, -inf).amax(-1) if largest else torch.where(real, part, inf).amin(-1)
+
+    low = torch.complex(extreme(s.real, False), extreme(s.imag, False))
+    high = torch.complex(extreme(s.real, True), extreme(s.imag, True))
+    return torch.cat([low, high], dim=1)
 
 
 # ------------------------------------------------------------------------------ basis conversions
-def pairs_to_canonical(feats: Pairs) -> Features:
+def cartesian_to_canonical_features(feats: NodeFeatures) -> Features:
     """Fast layout → general layout: ``{(0,0): [B, N, C, 1], (1/2,1/2): [B, N, C, 4]}`` complex."""
     s, v = feats
-    scalars = torch.complex(s[:, 0], s[:, 1]).transpose(1, 2).unsqueeze(-1)
-    vectors = torch.complex(v[:, 0], v[:, 1]).transpose(1, 2)
-    c = cartesian_to_canonical().to(device=vectors.device, dtype=vectors.dtype)
-    return {SCALAR: scalars, VECTOR: vectors @ c.T}
+    c = cartesian_to_canonical().to(device=v.device, dtype=v.dtype)
+    return {SCALAR: s.transpose(1, 2).unsqueeze(-1), VECTOR: v.transpose(1, 2) @ c.T}
 
 
-def canonical_to_pairs(feats: Features) -> Pairs:
+def canonical_to_cartesian(feats: Features) -> NodeFeatures:
     """General layout → fast layout, keeping only the scalar and vector components."""
     vec = feats[VECTOR]
     c = cartesian_to_canonical().to(device=vec.device, dtype=vec.dtype)
@@ -300,7 +277,7 @@ def canonical_to_pairs(feats: Features) -> Pairs:
         scalars = feats[SCALAR][..., 0].transpose(1, 2)  # [B, C, N]
     else:
         scalars = vectors.new_zeros(vectors.shape[0], 0, vectors.shape[2])
-    return Pairs(torch.stack([scalars.real, scalars.imag], 1), torch.stack([vectors.real, vectors.imag], 1))
+    return NodeFeatures(scalars, vectors)
 
 
 # ---------------------------------------------------------------------------------------- factories

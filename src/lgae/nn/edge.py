@@ -1,57 +1,79 @@
-"""Edge weights f(p_ij²) of the LMP layer: Lorentzian bells of the pair invariant, mixed per channel.
+"""Edge weights f(p_ij²) of the LMP layers: Lorentzian bells of the pair invariant, mixed per channel.
 
-``f_c^(h)(d) = Σ_k W_{hc,k} (a_k + b_k / (1 + c_k² |d|)) + β_{hc}``, complex, one weight per edge
-harmonic h and channel c, as in the LGN (Bogatskiy et al. 2020). ``d = ⟨p_i - p_j, p_i - p_j⟩`` is a
-Lorentz invariant, so is f. In the decoder the node 4-vectors are complex and so is d: its modulus
-is still invariant. Edges that must not exist (self-edges, padded particles) get exactly zero: the
-mask is applied after the linear map, unlike the authors' code where masked edges kept the bias.
+Each layer's edge function is complex, one per edge harmonic h and channel c:
+``f_c^(h)(d) = Σ_k W_{hc,k} / (1 + c_k² |d|) + β_{hc}``, i.e. a linear combination of Lorentzian bells
+``a + b / (1 + c² d)`` as in the LGN (Bogatskiy et al. 2020), where the constants a, b are absorbed in
+W and β. ``d = ⟨p_i - p_j, p_i - p_j⟩`` is a Lorentz invariant, so is f; in the decoder the node
+4-vectors are complex and so is d, whose modulus is still invariant.
+
+The bell widths c_k are shared by the layers of one network (encoder or decoder), each layer keeping
+its own W and β: the pairwise basis ``u_k(i, j)`` is then computed once per network instead of once per
+layer, which on a CPU is most of the cost of a step (docs/deviations.md). Edges that must not exist
+(self-edges, padded particles) get exactly zero: the edge mask multiplies the basis, including the
+constant basis function that carries β, unlike the authors' code where masked edges kept the bias.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 
-class LorentzianBellEdges(nn.Module):
-    """Complex edge weights [B, C, H, 2, N, N] (channel, harmonic, re/im, i, j) from |d_ij| [B, N, N].
+class LorentzianBells(nn.Module):
+    """The shared basis ``u_k = M_ij / (1 + c_k² |d_ij|)`` for k < K and ``u_K = M_ij``: [B, K+1, N²]."""
 
-    Computed as one matrix product per batch: with ``u_k = M_ij / (1 + c_k² |d_ij|)`` (M the edge mask)
-    and ``u_{K+1} = M_ij`` (a bell of width zero), ``f = W' u`` where ``W' = [W diag(b), W a + β]``. The
-    mask and the overall normalisation thus cost nothing on the [B, ·, N, N] tensors.
-    """
+    def __init__(self, num_basis: int = 10, log10_scale_range: tuple[float, float] = (0.0, 3.0)) -> None:
+        super().__init__()
+        self.num_basis = num_basis
+        low, high = log10_scale_range
+        # widths spread over decades so that some bell resolves any scale of |d| at initialisation
+        self.c = nn.Parameter(torch.logspace(low / 2, high / 2, num_basis))
 
-    def __init__(
-        self,
-        num_channels: int,
-        num_harmonics: int,
-        num_basis: int = 10,
-        log10_scale_range: tuple[float, float] = (0.0, 3.0),
-        norm: float = 1.0,
-    ) -> None:
+    def forward(self, dist: torch.Tensor, edge_mask: torch.Tensor) -> torch.Tensor:
+        batch, n, _ = dist.shape
+        c2 = torch.cat([self.c * self.c, self.c.new_zeros(1)]).view(1, -1, 1)  # width 0: the constant
+        mask = edge_mask.reshape(batch, 1, n * n).to(dist.dtype)
+        one = torch.ones((), dtype=dist.dtype, device=dist.device)
+        return mask / torch.addcmul(one, c2, dist.reshape(batch, 1, n * n))
+
+
+class EdgeWeights(nn.Module):
+    """One layer's complex edge functions: f [B, C, H, 2, N, N] (channel, harmonic, re/im, i, j)."""
+
+    def __init__(self, num_channels: int, num_harmonics: int, num_basis: int = 10, norm: float = 1.0) -> None:
         super().__init__()
         self.num_channels = num_channels
         self.num_harmonics = num_harmonics
-        self.num_basis = num_basis
         self.norm = float(norm)
-        # widths c_k spread over decades so that some bell resolves any scale of |d| at initialisation
-        low, high = log10_scale_range
-        self.a = nn.Parameter(torch.zeros(num_basis))
-        self.b = nn.Parameter(torch.ones(num_basis))
-        self.c = nn.Parameter(torch.logspace(low / 2, high / 2, num_basis))
         out = num_channels * num_harmonics * 2
         self.weight = nn.Parameter(torch.randn(out, num_basis) / math.sqrt(num_basis))
         self.bias = nn.Parameter(torch.zeros(out))
 
-    def forward(self, dist: torch.Tensor, edge_mask: torch.Tensor) -> torch.Tensor:
-        batch, n, _ = dist.shape
-        c2 = torch.cat([self.c * self.c, self.c.new_zeros(1)]).view(1, -1, 1)
-        mask = edge_mask.reshape(batch, 1, n * n).to(dist.dtype)
-        u = mask / torch.addcmul(
-            torch.ones((), dtype=dist.dtype, device=dist.device), c2, dist.reshape(batch, 1, n * n)
-        )
-        weight = torch.cat([self.weight * self.b, (self.weight @ self.a + self.bias).unsqueeze(1)], dim=1)
-        f = torch.matmul(weight / self.norm, u)  # [B, C·H·2, N²]
-        return f.view(batch, self.num_channels, self.num_harmonics, 2, n, n)
+    def matrix(self) -> torch.Tensor:
+        """[C·H·2, K+1]: the map from the bell basis to this layer's edge weights (norm included)."""
+        return torch.cat([self.weight, self.bias.unsqueeze(1)], dim=1) / self.norm
+
+    def forward(self, basis: torch.Tensor) -> torch.Tensor:
+        return shape_edge_weights(torch.bmm(self.matrix().expand(basis.shape[0], -1, -1), basis), self)
+
+
+def shape_edge_weights(flat: torch.Tensor, edges: EdgeWeights) -> torch.Tensor:
+    """[B, C·H·2, N²] → [B, C, H, 2, N, N]."""
+    batch, _, nn2 = flat.shape
+    n = math.isqrt(nn2)
+    return flat.view(batch, edges.num_channels, edges.num_harmonics, 2, n, n)
+
+
+def edge_weights_of(layers: Sequence[EdgeWeights], basis: torch.Tensor) -> list[torch.Tensor]:
+    """The edge weights of several layers from one shared basis, with a single batched product
+    (``torch.matmul`` broadcasting would copy the basis; an expanded bmm does not)."""
+    matrices = [layer.matrix() for layer in layers]
+    stacked = torch.cat(matrices, dim=0)
+    flat = torch.bmm(stacked.expand(basis.shape[0], -1, -1), basis)  # [B, Σ C·H·2, N²]
+    sizes = [m.shape[0] for m in matrices]
+    return [
+        shape_edge_weights(part, layer) for part, layer in zip(flat.split(sizes, dim=1), layers, strict=True)
+    ]

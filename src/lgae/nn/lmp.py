@@ -18,13 +18,15 @@ sums over j reduce to batched matrix products with the edge weights::
     Σ_j f_ij ⟨x_i - x_j, v_j⟩     = ⟨x_i, (f v)_i⟩ - (f ⟨x, v⟩)_i
 
 so nothing of size [B, N, N, C, 4] is ever formed. Both paths give the same numbers (tested to 1e-12).
-Complex numbers are stored as real (re, im) pairs on axis 1: scalars [B, 2, C, N], vectors
-[B, 2, C, N, 4], node 4-vectors [B, 2, N, 4].
+
+Layouts (fast path): scalars complex [B, C, N], vectors complex Cartesian [B, C, N, 4], node 4-vectors
+real [B, N, 4] (encoder) or complex [B, N, 4] (decoder), edge weights real [B, E, H, 2, N, N]
+(E = 1 edge function shared by the channels, or E = C, one per channel; re/im on axis 3).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import torch
@@ -33,15 +35,15 @@ from torch import nn
 from lgae.group.clebsch_gordan import coupling_constant_scalar_from_vectors
 from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_to_canonical
 from lgae.group.tensor_product import Features, cg_product, concatenate, product_multiplicities
-from lgae.nn.edge import LorentzianBellEdges
+from lgae.nn.edge import EdgeWeights, LorentzianBells, edge_weights_of
 from lgae.nn.mixing import ComplexMix
 
 
-class Pairs(NamedTuple):
-    """Scalar and vector channels in the fast (Cartesian, real-pair) layout."""
+class NodeFeatures(NamedTuple):
+    """Scalar and vector channels in the fast (Cartesian) layout, complex."""
 
-    s: torch.Tensor  # [B, 2, C, N]
-    v: torch.Tensor  # [B, 2, C, N, 4]
+    s: torch.Tensor  # [B, C, N]
+    v: torch.Tensor  # [B, C, N, 4]
 
 
 def irrep_key(irrep: Irrep) -> str:
@@ -52,38 +54,27 @@ def irrep_key(irrep: Irrep) -> str:
 _METRIC: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
 
 
-def _metric(like: torch.Tensor) -> torch.Tensor:
-    key = (like.dtype, like.device)
+def _metric(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    key = (dtype, device)
     if key not in _METRIC:
-        _METRIC[key] = torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=like.dtype, device=like.device)
+        _METRIC[key] = torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=dtype, device=device)
     return _METRIC[key]
 
 
 def mdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Bilinear Minkowski product over the last axis."""
-    return torch.matmul(a * b, _metric(a))
-
-
-def cmul(
-    ar: torch.Tensor, ai: torch.Tensor, br: torch.Tensor, bi: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Complex product of (ar + i ai) and (br + i bi)."""
-    return ar * br - ai * bi, ar * bi + ai * br
+    """Bilinear Minkowski product over the last axis (no conjugation for complex vectors)."""
+    prod = a * b
+    return torch.matmul(prod, _metric(prod.dtype, prod.device))
 
 
 def pair_invariants(x: torch.Tensor) -> torch.Tensor:
-    """|⟨x_i - x_j, x_i - x_j⟩| [B, N, N] for node 4-vectors, real [B, N, 4] or complex pairs [B, 2, N, 4].
+    """|⟨x_i - x_j, x_i - x_j⟩| [B, N, N] for node 4-vectors x [B, N, 4] (real or complex).
 
     Differences are formed before the product: for nearly collinear light-like momenta that keeps
     the relative rounding error of d_ij far below that of ``m_i² + m_j² - 2 x_i·x_j``.
     """
-    if x.dim() == 3:
-        diff = x.unsqueeze(2) - x.unsqueeze(1)  # [B, N, N, 4]
-        return mdot(diff, diff).abs()
-    diff = x.unsqueeze(3) - x.unsqueeze(2)  # [B, 2, N, N, 4]
-    re = mdot(diff[:, 0], diff[:, 0]) - mdot(diff[:, 1], diff[:, 1])
-    im = 2.0 * mdot(diff[:, 0], diff[:, 1])
-    return torch.sqrt(re * re + im * im)
+    diff = x.unsqueeze(2) - x.unsqueeze(1)  # [B, N, N, 4]
+    return mdot(diff, diff).abs()
 
 
 def edge_mask(node_mask: torch.Tensor) -> torch.Tensor:
@@ -91,6 +82,27 @@ def edge_mask(node_mask: torch.Tensor) -> torch.Tensor:
     n = node_mask.shape[-1]
     eye = torch.eye(n, dtype=torch.bool, device=node_mask.device)
     return node_mask.unsqueeze(-1) & node_mask.unsqueeze(-2) & ~eye
+
+
+def aggregate(f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``Σ_j f_ij g_jc`` for every edge harmonic: f real [B, E, H, 2, N, N], g complex [B, C, N, k]
+    → complex [B, C, H, N, k]. A real batched product on the (re, im) view of g, then recombined."""
+    batch, channels, n, k = g.shape
+    edge_channels, harmonics = f.shape[1], f.shape[2]
+    g_real = torch.view_as_real(g)  # [B, C, N, k, 2]
+    if edge_channels == channels and channels > 1:  # one edge function per channel
+        prod = torch.matmul(
+            f.reshape(batch, channels, harmonics * 2 * n, n), g_real.reshape(batch, channels, n, 2 * k)
+        )
+        prod = torch.view_as_complex(prod.view(batch, channels, harmonics, 2, n, k, 2))
+        f_re, f_im = prod.unbind(3)  # Σ_j Re f g and Σ_j Im f g, [B, C, H, N, k]
+        return f_re + 1j * f_im
+    # one edge function shared by all channels: channels become columns of a single product
+    g_cols = g_real.permute(0, 2, 1, 3, 4).reshape(batch, n, channels * k * 2)
+    prod = torch.bmm(f.reshape(batch, harmonics * 2 * n, n), g_cols)
+    prod = torch.view_as_complex(prod.view(batch, harmonics, 2, n, channels, k, 2))
+    f_re, f_im = prod.unbind(2)  # [B, H, N, C, k]
+    return (f_re + 1j * f_im).permute(0, 3, 1, 2, 4)
 
 
 class LMPLayer(nn.Module):
@@ -108,6 +120,7 @@ class LMPLayer(nn.Module):
         scalar_mlp_width: int = 6,
         message_norm: float = 1.0,
         keep: Sequence[Irrep] | None = None,
+        edge_per_channel: bool = False,
     ) -> None:
         super().__init__()
         self.in_channels = in_channels
@@ -115,7 +128,7 @@ class LMPLayer(nn.Module):
         self.in_irreps = tuple(sorted(set(in_irreps)))
         self.bound = bound
         self.edge_harmonics = tuple(sorted(set(edge_harmonics)))
-        if not set(self.edge_harmonics) <= {SCALAR, VECTOR}:
+        if not self.edge_harmonics or not set(self.edge_harmonics) <= {SCALAR, VECTOR}:
             raise ValueError(f"edge harmonics must be (0,0) and/or (1/2,1/2), got {edge_harmonics}")
         own = {irrep: 1 for irrep in self.in_irreps if irrep.fits_in(bound)}
         message = product_multiplicities(self.edge_harmonics, self.in_irreps, bound)
@@ -138,10 +151,10 @@ class LMPLayer(nn.Module):
                 for irrep in self.out_irreps
             }
         )
-        self.edges = LorentzianBellEdges(in_channels, len(self.edge_harmonics), num_basis, norm=message_norm)
+        edge_channels = in_channels if edge_per_channel else 1
+        self.edges = EdgeWeights(edge_channels, len(self.edge_harmonics), num_basis, norm=message_norm)
         self.fast_path_ok = set(self.in_irreps) <= {SCALAR, VECTOR} and produced == {SCALAR, VECTOR}
-        kappa = coupling_constant_scalar_from_vectors()
-        self.kappa = (kappa.real, kappa.imag)
+        self.kappa = coupling_constant_scalar_from_vectors()
         keeps_scalars = SCALAR in self.out_irreps
         self.scalar_mlp = _scalar_mlp(
             out_channels, scalar_mlp_depth if keeps_scalars else 0, scalar_mlp_width
@@ -149,110 +162,61 @@ class LMPLayer(nn.Module):
 
     # ------------------------------------------------------------------------------------ fast path
     def forward(
-        self,
-        feats: Pairs,
-        x: torch.Tensor,
-        dist: torch.Tensor,
-        edges: torch.Tensor,
-        node_mask: torch.Tensor | None,
-    ) -> Pairs:
-        """Fast path. ``x``: node 4-vectors, real [B, N, 4] or complex pairs [B, 2, N, 4];
-        ``dist`` = |x_ij²| [B, N, N]; ``edges`` [B, N, N] bool."""
+        self, feats: NodeFeatures, x: torch.Tensor, f: torch.Tensor, node_mask: torch.Tensor | None
+    ) -> NodeFeatures:
+        """Fast path. ``x``: node 4-vectors [B, N, 4], real or complex; ``f``: this layer's edge weights
+        [B, E, H, 2, N, N] (``self.edges(basis)``), zero on absent edges."""
         if not self.fast_path_ok:
             raise RuntimeError("this layer carries irreps beyond scalars and vectors: use forward_general")
         s, v = feats
-        batch, _, channels, n = s.shape
-        sr, si = s[:, 0], s[:, 1]  # [B, C, N]
-        vr, vi = v[:, 0], v[:, 1]  # [B, C, N, 4]
-        if x.dim() == 3:  # real node vectors (encoder): x = xr, xi = 0
-            xr = x.unsqueeze(1)
-            sx = (sr.unsqueeze(-1) * xr, si.unsqueeze(-1) * xr)
-            xv = (mdot(xr, vr), mdot(xr, vi))
-        else:
-            xr, xi = x[:, 0].unsqueeze(1), x[:, 1].unsqueeze(1)
-            sx = cmul(sr.unsqueeze(-1), si.unsqueeze(-1), xr, xi)
-            xv = (mdot(xr, vr) - mdot(xi, vi), mdot(xr, vi) + mdot(xi, vr))
-        # per node j: s (1), v (4), s x (4), <x, v> (1); re and im side by side
-        g = torch.cat(
-            [
-                torch.cat([sr.unsqueeze(-1), vr, sx[0], xv[0].unsqueeze(-1)], dim=-1),
-                torch.cat([si.unsqueeze(-1), vi, sx[1], xv[1].unsqueeze(-1)], dim=-1),
-            ],
-            dim=-1,
-        )  # [B, C, N, 20]
-        f = self.edges(dist, edges)  # [B, C, H, 2, N, N]
-        harmonics = len(self.edge_harmonics)
-        prod = torch.matmul(f.view(batch, channels, harmonics * 2 * n, n), g)
-        prod = prod.view(batch, channels, harmonics, 2, n, 2, 10)  # [.., f re/im, i, g re/im, component]
-        agg_r = prod[:, :, :, 0, :, 0] - prod[:, :, :, 1, :, 1]  # [B, C, H, N, 10]
-        agg_i = prod[:, :, :, 0, :, 1] + prod[:, :, :, 1, :, 0]
+        xc = x.unsqueeze(1)  # [B, 1, N, 4], broadcast over channels
+        s1 = s.unsqueeze(-1)
+        # per node j: s (1), v (4), s x (4), <x, v> (1)
+        g = torch.cat([s1, v, s1 * xc, mdot(xc, v).unsqueeze(-1)], dim=-1)  # [B, C, N, 10]
+        summed = aggregate(f, g).unbind(2)  # per harmonic [B, C, N, 10]
         scalar_parts = [s]
         vector_parts = [v]
-        for h, harmonic in enumerate(self.edge_harmonics):
-            ar, ai = agg_r[:, :, h], agg_i[:, :, h]
+        for harmonic, agg in zip(self.edge_harmonics, summed, strict=True):
+            fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=-1)
             if harmonic == SCALAR:  # Σ_j f_ij s_j and Σ_j f_ij v_j
-                scalar_parts.append(torch.stack([ar[..., 0], ai[..., 0]], dim=1))
-                vector_parts.append(torch.stack([ar[..., 1:5], ai[..., 1:5]], dim=1))
-                continue
-            fs = (ar[..., :1], ai[..., :1])
-            fv = (ar[..., 1:5], ai[..., 1:5])
-            fsx = (ar[..., 5:9], ai[..., 5:9])
-            fxv = (ar[..., 9], ai[..., 9])
-            if x.dim() == 3:
-                xs = (xr * fs[0], xr * fs[1])
-                xfv = (mdot(xr, fv[0]), mdot(xr, fv[1]))
-            else:
-                xs = cmul(xr, xi, fs[0], fs[1])
-                xfv = (mdot(xr, fv[0]) - mdot(xi, fv[1]), mdot(xr, fv[1]) + mdot(xi, fv[0]))
-            # vector message x_i (f s)_i - (f s x)_i; scalar message κ (<x_i, (f v)_i> - (f <x, v>)_i)
-            vector_parts.append(torch.stack([xs[0] - fsx[0], xs[1] - fsx[1]], dim=1))
-            scalar_parts.append(self._times_kappa(xfv[0] - fxv[0], xfv[1] - fxv[1]))
+                scalar_parts.append(fs.squeeze(-1))
+                vector_parts.append(fv)
+            else:  # x_i (f s)_i - (f s x)_i and κ (<x_i, (f v)_i> - (f <x, v>)_i)
+                vector_parts.append(xc * fs - fsx)
+                scalar_parts.append(self.kappa * (mdot(xc, fv) - fxv.squeeze(-1)))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
-        ss = torch.stack(cmul(sr, si, sr, si), dim=1)
-        vv_r = mdot(vr, vr) - mdot(vi, vi)
-        vv_i = 2.0 * mdot(vr, vi)
-        sv = torch.stack(cmul(sr.unsqueeze(-1), si.unsqueeze(-1), vr, vi), dim=1)
-        scalar_parts += [ss, self._times_kappa(vv_r, vv_i)]
+        sv = s1 * v
+        scalar_parts += [s * s, self.kappa * mdot(v, v)]
         vector_parts += [sv, sv]
-        v_out = self.mix[irrep_key(VECTOR)](torch.cat(vector_parts, dim=2))
+        v_out = self.mix[irrep_key(VECTOR)](torch.cat(vector_parts, dim=1))
         if SCALAR in self.out_irreps:
-            s_out = self._apply_scalar_mlp(self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=2)))
+            s_out = self._apply_scalar_mlp(self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=1)))
         else:
-            s_out = s.new_zeros(batch, 2, 0, n)
+            s_out = s.new_zeros(s.shape[0], 0, s.shape[2])
         if node_mask is not None:
-            keep = node_mask.view(batch, 1, 1, n).to(s_out.dtype)
+            keep = node_mask.unsqueeze(1).to(s_out.real.dtype)
             s_out = s_out * keep
             v_out = v_out * keep.unsqueeze(-1)
-        return Pairs(s_out, v_out)
-
-    def _times_kappa(self, re: torch.Tensor, im: torch.Tensor) -> torch.Tensor:
-        kr, ki = self.kappa
-        if ki == 0.0:
-            return torch.stack([kr * re, kr * im], dim=1)
-        return torch.stack([kr * re - ki * im, kr * im + ki * re], dim=1)
+        return NodeFeatures(s_out, v_out)
 
     def _apply_scalar_mlp(self, s: torch.Tensor) -> torch.Tensor:
+        """The optional MLP on the real and imaginary parts of the scalars of each node, [B, C, N]."""
         if self.scalar_mlp is None:
             return s
-        batch, _, channels, n = s.shape
-        flat = s.permute(0, 3, 1, 2).reshape(batch, n, 2 * channels)
-        out = self.scalar_mlp(flat)
-        return out.view(batch, n, 2, channels).permute(0, 2, 3, 1)
+        batch, channels, n = s.shape
+        flat = torch.view_as_real(s.transpose(1, 2).contiguous()).reshape(batch, n, 2 * channels)
+        out = self.scalar_mlp(flat).view(batch, n, channels, 2)
+        return torch.view_as_complex(out.contiguous()).transpose(1, 2)
 
     # --------------------------------------------------------------------------------- general path
     def forward_general(
-        self,
-        feats: Features,
-        x: torch.Tensor,
-        dist: torch.Tensor,
-        edges: torch.Tensor,
-        node_mask: torch.Tensor | None,
+        self, feats: Features, x: torch.Tensor, f: torch.Tensor, node_mask: torch.Tensor | None
     ) -> Features:
-        """General path: canonical-basis features ``{irrep: complex [B, N, C, dim]}``."""
-        batch, _, n, _ = x.shape
-        f = self.edges(dist, edges)  # [B, C, H, 2, N, N]
-        f_complex = torch.complex(f[:, :, :, 0], f[:, :, :, 1]).permute(0, 2, 3, 4, 1)  # [B, H, N, N, C]
-        x_complex = torch.complex(x[:, 0], x[:, 1])
+        """General path: canonical-basis features ``{irrep: complex [B, N, C, dim]}``, node 4-vectors
+        x [B, N, 4] (Cartesian, real or complex), edge weights f as in the fast path."""
+        batch, n, _ = x.shape
+        f_complex = torch.complex(f[:, :, :, 0], f[:, :, :, 1]).permute(0, 2, 3, 4, 1)  # [B, H, N, N, E]
+        x_complex = x.to(f_complex.dtype)
         diff = x_complex.unsqueeze(2) - x_complex.unsqueeze(1)  # [B, N, N, 4], x_i - x_j
         edge_feats: Features = {}
         for h, harmonic in enumerate(self.edge_harmonics):
@@ -261,30 +225,85 @@ class LMPLayer(nn.Module):
             else:
                 c = cartesian_to_canonical().to(device=diff.device, dtype=diff.dtype)
                 y = (diff @ c.T).unsqueeze(-2)  # [B, N, N, 1, 4]
-            edge_feats[harmonic] = f_complex[:, h].unsqueeze(-1) * y
+            edge_feats[harmonic] = f_complex[:, h].unsqueeze(-1) * y  # [B, N, N, E, dim]
         neighbours = {irrep: t.unsqueeze(1) for irrep, t in feats.items()}  # j on axis 2
         message = {irrep: t.sum(dim=2) for irrep, t in cg_product(edge_feats, neighbours, self.bound).items()}
         own = {irrep: t for irrep, t in feats.items() if irrep.fits_in(self.bound)}
         stacked = concatenate(own, message, cg_product(feats, feats, self.bound))
         out = {irrep: self.mix[irrep_key(irrep)].complex_forward(stacked[irrep]) for irrep in self.out_irreps}
         if self.scalar_mlp is not None and SCALAR in out:
-            s = out[SCALAR][..., 0]  # [B, N, C]
-            pairs = self._apply_scalar_mlp(torch.stack([s.real, s.imag], dim=1).permute(0, 1, 3, 2))
-            out[SCALAR] = torch.complex(pairs[:, 0], pairs[:, 1]).permute(0, 2, 1).unsqueeze(-1)
+            out[SCALAR] = (
+                self._apply_scalar_mlp(out[SCALAR][..., 0].transpose(1, 2)).transpose(1, 2).unsqueeze(-1)
+            )
         if node_mask is not None:
-            keep = node_mask.view(batch, n, 1, 1).to(x.dtype)
+            keep = node_mask.view(batch, n, 1, 1).to(f.dtype)
             out = {irrep: t * keep for irrep, t in out.items()}
         return out
 
 
-def _aggregate(f_h: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Σ_j f_ij g_j with complex f [B, C, 2N, N] (re rows then im rows) and g [B, 2, C, N, k]."""
-    batch, _, channels, n, k = g.shape
-    g_cat = g.permute(0, 2, 3, 1, 4).reshape(batch, channels, n, 2 * k)  # [B, C, N, (re|im) k]
-    prod = torch.matmul(f_h, g_cat).view(batch, channels, 2, n, 2, k)  # [B, C, f re/im, N, g re/im, k]
-    re = prod[:, :, 0, :, 0] - prod[:, :, 1, :, 1]
-    im = prod[:, :, 0, :, 1] + prod[:, :, 1, :, 0]
-    return torch.stack([re, im], dim=1)
+class LMPStack(nn.Module):
+    """The LMP layers of one network, sharing one Lorentzian-bell basis of the node 4-vectors' pair
+    invariants (computed once per forward pass)."""
+
+    def __init__(
+        self,
+        channels: Sequence[int],
+        bound: Irrep = VECTOR,
+        edge_harmonics: Sequence[Irrep] = (SCALAR, VECTOR),
+        num_basis: int = 10,
+        scalar_mlp_depth: int = 0,
+        scalar_mlp_width: int = 6,
+        message_norm: float = 1.0,
+        keep_last: Sequence[Irrep] | None = None,
+        edge_per_channel: bool = False,
+    ) -> None:
+        super().__init__()
+        self.bells = LorentzianBells(num_basis)
+        self.layers = nn.ModuleList()
+        irreps: tuple[Irrep, ...] = (SCALAR, VECTOR)
+        previous = channels[0]
+        for index, width in enumerate(channels):
+            layer = LMPLayer(
+                previous,
+                width,
+                irreps,
+                bound,
+                edge_harmonics,
+                num_basis,
+                scalar_mlp_depth,
+                scalar_mlp_width,
+                message_norm=message_norm,
+                keep=keep_last if index == len(channels) - 1 else None,
+                edge_per_channel=edge_per_channel,
+            )
+            self.layers.append(layer)
+            irreps, previous = layer.out_irreps, width
+        self.fast_path_ok = all(layer.fast_path_ok for layer in self.layers)
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[LMPLayer]:
+        return iter(self.layers)
+
+    def edge_weights(self, x: torch.Tensor, edges: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's edge weights for node 4-vectors x [B, N, 4] and edge mask [B, N, N]."""
+        basis = self.bells(pair_invariants(x), edges)
+        return edge_weights_of([layer.edges for layer in self.layers], basis)
+
+    def forward(
+        self, feats: NodeFeatures, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
+    ) -> NodeFeatures:
+        for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
+            feats = layer(feats, x, f, node_mask)
+        return feats
+
+    def forward_general(
+        self, feats: Features, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
+    ) -> Features:
+        for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
+            feats = layer.forward_general(feats, x, f, node_mask)
+        return feats
 
 
 def _scalar_mlp(channels: int, depth: int, width: int) -> nn.Module | None:

@@ -2,8 +2,9 @@
 
 A map W ∈ ℂ^{C_out × C_in} with no bias commutes with the group action (which acts on the other axis),
 so it is the most general equivariant linear map between isotypic components (paper Eq. 5). The same
-weights serve both storage layouts: real (re, im) pairs ``[B, 2, C, ...]`` for the fast Cartesian path,
-and complex ``[..., C, dim]`` for the general canonical path.
+weights serve both layouts: channels first ``[B, C, ...]`` (the fast Cartesian path) and channels
+second to last ``[..., C, dim]`` (the general canonical path). Weights are stored as real and imaginary
+parts so that optimisers, initialisation and dtype casts treat them as ordinary real parameters.
 """
 
 from __future__ import annotations
@@ -25,20 +26,16 @@ class ComplexMix(nn.Module):
         self.weight_re = nn.Parameter(torch.randn(out_channels, in_channels) * std)
         self.weight_im = nn.Parameter(torch.randn(out_channels, in_channels) * std)
 
-    def real_block(self) -> torch.Tensor:
-        """The real [2 C_out, 2 C_in] matrix acting on stacked (re; im) channels."""
-        top = torch.cat([self.weight_re, -self.weight_im], dim=1)
-        bottom = torch.cat([self.weight_im, self.weight_re], dim=1)
-        return torch.cat([top, bottom], dim=0)
+    def weight(self) -> torch.Tensor:
+        """W as a complex [C_out, C_in] tensor."""
+        return torch.complex(self.weight_re, self.weight_im)
 
-    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
-        """Pairs layout: ``[B, 2, C_in, *rest] -> [B, 2, C_out, *rest]``."""
-        batch, _, channels, *rest = pairs.shape
-        flat = pairs.reshape(batch, 2 * channels, -1)
-        out = torch.matmul(self.real_block(), flat)
-        return out.view(batch, 2, self.out_channels, *rest)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Channels first: complex ``[B, C_in, *rest] -> [B, C_out, *rest]``."""
+        batch, channels, *rest = x.shape
+        out = torch.matmul(self.weight(), x.reshape(batch, channels, -1))
+        return out.view(batch, self.out_channels, *rest)
 
     def complex_forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Complex layout: ``[..., C_in, dim] -> [..., C_out, dim]``."""
-        weight = torch.complex(self.weight_re, self.weight_im).to(x.dtype)
-        return torch.einsum("oc,...cd->...od", weight, x)
+        """Channels second to last: complex ``[..., C_in, dim] -> [..., C_out, dim]``."""
+        return torch.einsum("oc,...cd->...od", self.weight(), x)
