@@ -162,8 +162,8 @@ class LGAE(JetAutoencoder):
         p4, mask = self._prepare(p4, mask)
         ctype = _complex(p4.dtype)
         # per particle: scalars 1 and p² (the mass squared), vector p
-        s_in = torch.stack([mask.to(p4.dtype), mdot(p4, p4)], dim=1).to(ctype)  # [B, 2, N]
-        v_in = p4.unsqueeze(1).to(ctype)  # [B, 1, N, 4]
+        s_in = torch.stack([mask.to(p4.dtype), mdot(p4, p4)], dim=-1).to(ctype)  # [B, N, 2]
+        v_in = p4.unsqueeze(-1).to(ctype)  # [B, N, 4, 1]
         feats = NodeFeatures(self.encoder_input_s(s_in), self.encoder_input_v(v_in))
         s, v = self._run(self.encoder, feats, p4, edge_mask(mask), mask)  # node 4-vectors: the momenta
         return self._aggregate(s, v, mask)
@@ -184,18 +184,19 @@ class LGAE(JetAutoencoder):
         )
 
     def _aggregate(self, s: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
-        batch, channels, n = s.shape
+        """Node features s [B, N, C], v [B, N, 4, C] → latent scalars [B, S] and vectors [B, V, 4]."""
+        batch, n, channels = s.shape
         if self.aggregation == "mix":
             # particle-major concatenation: index = particle * channels + channel
-            s_flat = s.transpose(1, 2).reshape(batch, n * channels)
-            v_flat = v.transpose(1, 2).reshape(batch, n * channels, 4)
+            s_flat = s.reshape(batch, n * channels)
+            v_flat = v.transpose(1, 2).reshape(batch, 4, n * channels)
             scalars = self.to_latent_s(s_flat) if self.to_latent_s is not None else s_flat[:, :0]
-            return LorentzLatent(scalars, self.to_latent_v(v_flat))
-        s_lat = self.to_latent_s(s) if self.to_latent_s is not None else s[:, :0]
+            return LorentzLatent(scalars, self.to_latent_v(v_flat).transpose(1, 2))
+        s_lat = self.to_latent_s(s) if self.to_latent_s is not None else s[..., :0]
         v_lat = self.to_latent_v(v)
         if self.aggregation == "mean":
             count = mask.sum(-1).clamp(min=1).to(s.real.dtype).view(batch, 1)
-            return LorentzLatent(s_lat.sum(-1) / count, v_lat.sum(-2) / count.unsqueeze(-1))
+            return LorentzLatent(s_lat.sum(1) / count, v_lat.sum(1).transpose(1, 2) / count.unsqueeze(-1))
         return LorentzLatent(_min_max_scalars(s_lat, mask), _min_max_vectors(v_lat, mask))
 
     # --------------------------------------------------------------------------------------- decoder
@@ -204,16 +205,16 @@ class LGAE(JetAutoencoder):
         ctype = _complex(self.to_output.weight_re.dtype)
         vectors = latent.vectors.to(ctype)
         batch, n = vectors.shape[0], self.num_particles
-        q = self.latent_to_particles_v(vectors)  # [B, N, 4]: one complex vector per particle
+        q = self.latent_to_particles_v(vectors.transpose(1, 2)).transpose(1, 2)  # [B, N, 4]: one per particle
         if self.latent_to_particles_s is not None:
             q_s = self.latent_to_particles_s(latent.scalars.to(ctype))  # [B, N]
         else:
             q_s = torch.zeros(batch, n, dtype=ctype, device=q.device)
-        s_in = torch.stack([torch.ones_like(q_s), q_s], dim=1)  # [B, 2, N]: constant 1, generated scalar
-        feats = NodeFeatures(self.decoder_input_s(s_in), self.decoder_input_v(q.unsqueeze(1)))
+        s_in = torch.stack([torch.ones_like(q_s), q_s], dim=-1)  # [B, N, 2]: constant 1, generated scalar
+        feats = NodeFeatures(self.decoder_input_s(s_in), self.decoder_input_v(q.unsqueeze(-1)))
         edges = edge_mask(torch.ones(batch, n, dtype=torch.bool, device=q.device))
         _, v = self._run(self.decoder, feats, q, edges, None)
-        out = self.to_output(v)[:, 0]  # [B, N, 4] complex
+        out = self.to_output(v)[..., 0]  # [B, N, 4] complex
         p4 = out.real if self.real_output == "real" else out.real + out.imag
         return p4 / self.input_scale
 
@@ -230,16 +231,17 @@ def _complex(dtype: torch.dtype) -> torch.dtype:
 
 # ------------------------------------------------------------------------------------ aggregation
 def _min_max_vectors(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B, C, N, 4] complex -> [B, 2C, 4]: per channel, the real (resp. imaginary) part of least and of
+    """[B, N, 4, C] complex -> [B, 2C, 4]: per channel, the real (resp. imaginary) part of least and of
     greatest Minkowski norm among real particles (each part is a real 4-vector, its norm invariant)."""
-    real = mask.unsqueeze(1)  # [B, 1, N]
+    real = mask.unsqueeze(-1)  # [B, N, 1]
     inf = torch.tensor(float("inf"), dtype=v.real.dtype, device=v.device)
 
     def pick(part: torch.Tensor, largest: bool) -> torch.Tensor:
-        norms = mdot(part, part)  # [B, C, N]
-        index = torch.where(real, norms, -inf if largest else inf)
-        index = index.argmax(dim=-1) if largest else index.argmin(dim=-1)
-        return torch.gather(part, 2, index[..., None, None].expand(*index.shape, 1, 4)).squeeze(2)
+        norms = mdot(part, part, dim=2)  # [B, N, C], Lorentz invariant
+        candidates = torch.where(real, norms, -inf if largest else inf)
+        index = candidates.argmax(dim=1) if largest else candidates.argmin(dim=1)  # [B, C]
+        chosen = torch.gather(part, 1, index[:, None, None, :].expand(-1, 1, 4, -1))  # [B, 1, 4, C]
+        return chosen[:, 0].transpose(1, 2)  # [B, C, 4]
 
     re, im = v.real, v.imag
     low = torch.complex(pick(re, largest=False), pick(im, largest=False))
@@ -248,12 +250,12 @@ def _min_max_vectors(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def _min_max_scalars(s: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B, C, N] complex -> [B, 2C]: min and max over real particles of the real and imaginary parts."""
-    real = mask.unsqueeze(1)
+    """[B, N, C] complex -> [B, 2C]: min and max over real particles of the real and imaginary parts."""
+    real = mask.unsqueeze(-1)
     inf = torch.tensor(float("inf"), dtype=s.real.dtype, device=s.device)
 
     def extreme(part: torch.Tensor, largest: bool) -> torch.Tensor:
-        return torch.where(real, part, -inf).amax(-1) if largest else torch.where(real, part, inf).amin(-1)
+        return torch.where(real, part, -inf).amax(1) if largest else torch.where(real, part, inf).amin(1)
 
     low = torch.complex(extreme(s.real, False), extreme(s.imag, False))
     high = torch.complex(extreme(s.real, True), extreme(s.imag, True))
@@ -265,18 +267,15 @@ def cartesian_to_canonical_features(feats: NodeFeatures) -> Features:
     """Fast layout → general layout: ``{(0,0): [B, N, C, 1], (1/2,1/2): [B, N, C, 4]}`` complex."""
     s, v = feats
     c = cartesian_to_canonical().to(device=v.device, dtype=v.dtype)
-    return {SCALAR: s.transpose(1, 2).unsqueeze(-1), VECTOR: v.transpose(1, 2) @ c.T}
+    return {SCALAR: s.unsqueeze(-1), VECTOR: v.transpose(-1, -2) @ c.T}
 
 
 def canonical_to_cartesian(feats: Features) -> NodeFeatures:
     """General layout → fast layout, keeping only the scalar and vector components."""
     vec = feats[VECTOR]
     c = cartesian_to_canonical().to(device=vec.device, dtype=vec.dtype)
-    vectors = (vec @ c.conj()).transpose(1, 2)  # C unitary: p = C^† v_can, [B, C, N, 4]
-    if SCALAR in feats:
-        scalars = feats[SCALAR][..., 0].transpose(1, 2)  # [B, C, N]
-    else:
-        scalars = vectors.new_zeros(vectors.shape[0], 0, vectors.shape[2])
+    vectors = (vec @ c.conj()).transpose(-1, -2)  # C unitary: p = C^† v_can, [B, N, 4, C]
+    scalars = feats[SCALAR][..., 0] if SCALAR in feats else vectors.new_zeros(*vectors.shape[:2], 0)
     return NodeFeatures(scalars, vectors)
 
 

@@ -19,9 +19,10 @@ sums over j reduce to batched matrix products with the edge weights::
 
 so nothing of size [B, N, N, C, 4] is ever formed. Both paths give the same numbers (tested to 1e-12).
 
-Layouts (fast path): scalars complex [B, C, N], vectors complex Cartesian [B, C, N, 4], node 4-vectors
-real [B, N, 4] (encoder) or complex [B, N, 4] (decoder), edge weights real [B, E, H, 2, N, N]
-(E = 1 edge function shared by the channels, or E = C, one per channel; re/im on axis 3).
+Layouts (fast path), channels last so that every channel mixing is one contiguous matrix product:
+scalars complex [B, N, C], vectors complex Cartesian [B, N, 4, C], node 4-vectors real [B, N, 4]
+(encoder) or complex [B, N, 4] (decoder), edge weights real [B, E, H, 2, N, N] (E = 1 edge function
+shared by the channels, or E = C, one per channel; re/im on axis 3).
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ from lgae.nn.mixing import ComplexMix
 
 
 class NodeFeatures(NamedTuple):
-    """Scalar and vector channels in the fast (Cartesian) layout, complex."""
+    """Scalar and vector channels in the fast (Cartesian) layout, complex, channels last."""
 
-    s: torch.Tensor  # [B, C, N]
-    v: torch.Tensor  # [B, C, N, 4]
+    s: torch.Tensor  # [B, N, C]
+    v: torch.Tensor  # [B, N, 4, C]
 
 
 def irrep_key(irrep: Irrep) -> str:
@@ -61,10 +62,12 @@ def _metric(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     return _METRIC[key]
 
 
-def mdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Bilinear Minkowski product over the last axis (no conjugation for complex vectors)."""
+def mdot(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Bilinear Minkowski product over axis ``dim`` (no conjugation for complex vectors)."""
     prod = a * b
-    return torch.matmul(prod, _metric(prod.dtype, prod.device))
+    if dim == -1 and not prod.is_complex():
+        return torch.matmul(prod, _metric(prod.dtype, prod.device))
+    return 2.0 * prod.select(dim, 0) - prod.sum(dim)
 
 
 def pair_invariants(x: torch.Tensor) -> torch.Tensor:
@@ -85,24 +88,22 @@ def edge_mask(node_mask: torch.Tensor) -> torch.Tensor:
 
 
 def aggregate(f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``Σ_j f_ij g_jc`` for every edge harmonic: f real [B, E, H, 2, N, N], g complex [B, C, N, k]
-    → complex [B, C, H, N, k]. A real batched product on the (re, im) view of g, then recombined."""
-    batch, channels, n, k = g.shape
+    """``Σ_j f_ij g_j`` for every edge harmonic: f real [B, E, H, 2, N, N], g complex [B, N, k, C]
+    → complex [B, H, N, k, C]. A real batched product on the (re, im) view of g, then recombined."""
+    batch, n, k, channels = g.shape
     edge_channels, harmonics = f.shape[1], f.shape[2]
-    g_real = torch.view_as_real(g)  # [B, C, N, k, 2]
-    if edge_channels == channels and channels > 1:  # one edge function per channel
-        prod = torch.matmul(
-            f.reshape(batch, channels, harmonics * 2 * n, n), g_real.reshape(batch, channels, n, 2 * k)
-        )
-        prod = torch.view_as_complex(prod.view(batch, channels, harmonics, 2, n, k, 2))
-        f_re, f_im = prod.unbind(3)  # Σ_j Re f g and Σ_j Im f g, [B, C, H, N, k]
+    g_real = torch.view_as_real(g)  # [B, N, k, C, 2]
+    if edge_channels == 1:  # one edge function shared by all channels: one product per jet
+        prod = torch.bmm(f.reshape(batch, harmonics * 2 * n, n), g_real.reshape(batch, n, k * channels * 2))
+        prod = torch.view_as_complex(prod.view(batch, harmonics, 2, n, k, channels, 2))
+        f_re, f_im = prod.unbind(2)  # Σ_j Re f g and Σ_j Im f g, [B, H, N, k, C]
         return f_re + 1j * f_im
-    # one edge function shared by all channels: channels become columns of a single product
-    g_cols = g_real.permute(0, 2, 1, 3, 4).reshape(batch, n, channels * k * 2)
-    prod = torch.bmm(f.reshape(batch, harmonics * 2 * n, n), g_cols)
-    prod = torch.view_as_complex(prod.view(batch, harmonics, 2, n, channels, k, 2))
-    f_re, f_im = prod.unbind(2)  # [B, H, N, C, k]
-    return (f_re + 1j * f_im).permute(0, 3, 1, 2, 4)
+    # one edge function per channel: the channels become a batch axis of the product
+    g_cols = g_real.permute(0, 3, 1, 2, 4).reshape(batch, channels, n, k * 2)
+    prod = torch.matmul(f.reshape(batch, channels, harmonics * 2 * n, n), g_cols)
+    prod = torch.view_as_complex(prod.view(batch, channels, harmonics, 2, n, k, 2))
+    f_re, f_im = prod.unbind(3)  # [B, C, H, N, k]
+    return (f_re + 1j * f_im).permute(0, 2, 3, 4, 1)
 
 
 class LMPLayer(nn.Module):
@@ -169,44 +170,43 @@ class LMPLayer(nn.Module):
         if not self.fast_path_ok:
             raise RuntimeError("this layer carries irreps beyond scalars and vectors: use forward_general")
         s, v = feats
-        xc = x.unsqueeze(1)  # [B, 1, N, 4], broadcast over channels
-        s1 = s.unsqueeze(-1)
+        xc = x.unsqueeze(-1)  # [B, N, 4, 1], broadcast over channels
+        s1 = s.unsqueeze(2)  # [B, N, 1, C]
         # per node j: s (1), v (4), s x (4), <x, v> (1)
-        g = torch.cat([s1, v, s1 * xc, mdot(xc, v).unsqueeze(-1)], dim=-1)  # [B, C, N, 10]
-        summed = aggregate(f, g).unbind(2)  # per harmonic [B, C, N, 10]
+        g = torch.cat([s1, v, s1 * xc, mdot(xc, v, dim=2).unsqueeze(2)], dim=2)  # [B, N, 10, C]
+        summed = aggregate(f, g).unbind(1)  # per harmonic [B, N, 10, C]
         scalar_parts = [s]
         vector_parts = [v]
         for harmonic, agg in zip(self.edge_harmonics, summed, strict=True):
-            fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=-1)
+            fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=2)
             if harmonic == SCALAR:  # Σ_j f_ij s_j and Σ_j f_ij v_j
-                scalar_parts.append(fs.squeeze(-1))
+                scalar_parts.append(fs.squeeze(2))
                 vector_parts.append(fv)
             else:  # x_i (f s)_i - (f s x)_i and κ (<x_i, (f v)_i> - (f <x, v>)_i)
                 vector_parts.append(xc * fs - fsx)
-                scalar_parts.append(self.kappa * (mdot(xc, fv) - fxv.squeeze(-1)))
+                scalar_parts.append(self.kappa * (mdot(xc, fv, dim=2) - fxv.squeeze(2)))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
         sv = s1 * v
-        scalar_parts += [s * s, self.kappa * mdot(v, v)]
+        scalar_parts += [s * s, self.kappa * mdot(v, v, dim=2)]
         vector_parts += [sv, sv]
-        v_out = self.mix[irrep_key(VECTOR)](torch.cat(vector_parts, dim=1))
+        v_out = self.mix[irrep_key(VECTOR)](torch.cat(vector_parts, dim=-1))
         if SCALAR in self.out_irreps:
-            s_out = self._apply_scalar_mlp(self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=1)))
+            s_out = self._apply_scalar_mlp(self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=-1)))
         else:
-            s_out = s.new_zeros(s.shape[0], 0, s.shape[2])
+            s_out = s.new_zeros(*s.shape[:2], 0)
         if node_mask is not None:
-            keep = node_mask.unsqueeze(1).to(s_out.real.dtype)
+            keep = node_mask.unsqueeze(-1).to(s_out.real.dtype)
             s_out = s_out * keep
             v_out = v_out * keep.unsqueeze(-1)
         return NodeFeatures(s_out, v_out)
 
     def _apply_scalar_mlp(self, s: torch.Tensor) -> torch.Tensor:
-        """The optional MLP on the real and imaginary parts of the scalars of each node, [B, C, N]."""
+        """The optional MLP on the real and imaginary parts of the scalars of each node, [B, N, C]."""
         if self.scalar_mlp is None:
             return s
-        batch, channels, n = s.shape
-        flat = torch.view_as_real(s.transpose(1, 2).contiguous()).reshape(batch, n, 2 * channels)
-        out = self.scalar_mlp(flat).view(batch, n, channels, 2)
-        return torch.view_as_complex(out.contiguous()).transpose(1, 2)
+        batch, n, channels = s.shape
+        out = self.scalar_mlp(torch.view_as_real(s).reshape(batch, n, 2 * channels))
+        return torch.view_as_complex(out.view(batch, n, channels, 2))
 
     # --------------------------------------------------------------------------------- general path
     def forward_general(
@@ -232,9 +232,7 @@ class LMPLayer(nn.Module):
         stacked = concatenate(own, message, cg_product(feats, feats, self.bound))
         out = {irrep: self.mix[irrep_key(irrep)].complex_forward(stacked[irrep]) for irrep in self.out_irreps}
         if self.scalar_mlp is not None and SCALAR in out:
-            out[SCALAR] = (
-                self._apply_scalar_mlp(out[SCALAR][..., 0].transpose(1, 2)).transpose(1, 2).unsqueeze(-1)
-            )
+            out[SCALAR] = self._apply_scalar_mlp(out[SCALAR][..., 0].contiguous()).unsqueeze(-1)
         if node_mask is not None:
             keep = node_mask.view(batch, n, 1, 1).to(f.dtype)
             out = {irrep: t * keep for irrep, t in out.items()}

@@ -2,7 +2,7 @@
 
 A map W ∈ ℂ^{C_out × C_in} with no bias commutes with the group action (which acts on the other axis),
 so it is the most general equivariant linear map between isotypic components (paper Eq. 5). The same
-weights serve both layouts: channels first ``[B, C, ...]`` (the fast Cartesian path) and channels
+weights serve both layouts: channels last ``[..., C]`` (the fast Cartesian path) and channels
 second to last ``[..., C, dim]`` (the general canonical path). Weights are stored as real and imaginary
 parts so that optimisers, initialisation and dtype casts treat them as ordinary real parameters.
 """
@@ -31,10 +31,8 @@ class ComplexMix(nn.Module):
         return torch.complex(self.weight_re, self.weight_im)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Channels first: complex ``[B, C_in, *rest] -> [B, C_out, *rest]``."""
-        batch, channels, *rest = x.shape
-        out = torch.matmul(self.weight(), x.reshape(batch, channels, -1))
-        return out.view(batch, self.out_channels, *rest)
+        """Channels last: complex ``[..., C_in] -> [..., C_out]``."""
+        return torch.matmul(x, self.weight().T)
 
     def complex_forward(self, x: torch.Tensor) -> torch.Tensor:
         """Channels second to last: complex ``[..., C_in, dim] -> [..., C_out, dim]``."""
