@@ -25,12 +25,14 @@ def _jets(batch: int = 4, n: int = 12, n_real: int = 9, seed: int = 0, dtype=tor
 
 
 def _features(p4: torch.Tensor, channels: int, seed: int) -> NodeFeatures:
-    """Random equivariant features: scalars invariant, vectors complex combinations of the momenta."""
+    """Random equivariant features: scalars invariant, vectors complex combinations of the momenta;
+    zero on padded particles (zero momenta), as the layers expect."""
     gen = torch.Generator().manual_seed(seed)
     batch, n, _ = p4.shape
-    s = torch.randn(batch, n, channels, generator=gen, dtype=torch.complex128)
+    real = (p4 != 0).any(-1, keepdim=True)
+    s = torch.randn(batch, n, channels, generator=gen, dtype=torch.complex128) * real
     w = torch.randn(channels, n, n, generator=gen, dtype=torch.complex128) / n
-    v = torch.einsum("cij,bjm->bimc", w, p4.to(torch.complex128))
+    v = torch.einsum("cij,bjm->bimc", w, p4.to(torch.complex128)) * real.unsqueeze(-1)
     return NodeFeatures(s, v)
 
 
@@ -46,12 +48,15 @@ def _edges(layer: LMPLayer, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
     return layer.edges(BELLS(pair_invariants(x), edge_mask(mask)))
 
 
+@pytest.mark.parametrize("complex_edges", [False, True], ids=["real-f", "complex-f"])
 @pytest.mark.parametrize("per_channel", [False, True], ids=["shared-f", "per-channel-f"])
 @pytest.mark.parametrize("harmonics", [(SCALAR, VECTOR), (VECTOR,)], ids=["scalar+vector", "vector"])
 @pytest.mark.parametrize("seed", range(3))
-def test_layer_is_lorentz_equivariant(harmonics, seed, per_channel):
+def test_layer_is_lorentz_equivariant(harmonics, seed, per_channel, complex_edges):
     torch.manual_seed(seed)
-    layer = LMPLayer(3, 4, edge_harmonics=harmonics, edge_per_channel=per_channel).double()
+    layer = LMPLayer(
+        3, 4, edge_harmonics=harmonics, edge_per_channel=per_channel, complex_edges=complex_edges
+    ).double()
     p4, mask = _jets(seed=seed)
     feats = _features(p4, 3, seed)
     lam = lorentz.random_lorentz(seed, max_rapidity=3.0)
@@ -66,17 +71,23 @@ def test_layer_is_lorentz_equivariant(harmonics, seed, per_channel):
     assert (out_t.s - out.s).abs().max() <= 1e-9 * out.s.abs().max()
 
 
+@pytest.mark.parametrize("complex_edges", [False, True], ids=["real-f", "complex-f"])
 @pytest.mark.parametrize("per_channel", [False, True], ids=["shared-f", "per-channel-f"])
 @pytest.mark.parametrize("complex_positions", [False, True])
 @pytest.mark.parametrize("harmonics", [(SCALAR, VECTOR), (VECTOR,)], ids=["scalar+vector", "vector"])
-def test_fast_path_equals_general_cg_path(harmonics, complex_positions, per_channel):
+def test_fast_path_equals_general_cg_path(harmonics, complex_positions, per_channel, complex_edges):
     torch.manual_seed(1)
     layer = LMPLayer(
-        3, 2, edge_harmonics=harmonics, scalar_mlp_depth=2, edge_per_channel=per_channel
+        3,
+        2,
+        edge_harmonics=harmonics,
+        scalar_mlp_depth=2,
+        edge_per_channel=per_channel,
+        complex_edges=complex_edges,
     ).double()
     p4, mask = _jets(seed=2)
     feats = _features(p4, 3, 5)
-    x = torch.complex(p4, 0.3 * p4.flip(1)) if complex_positions else p4
+    x = torch.complex(p4, 0.3 * p4.flip(1) * mask.unsqueeze(-1)) if complex_positions else p4
     f = _edges(layer, x, mask)
     fast = layer(feats, x, f, mask)
     general = canonical_to_cartesian(
@@ -118,21 +129,24 @@ def test_general_path_with_higher_irreps_is_equivariant():
         assert (out_t[irrep] - expected).abs().max() <= 1e-9 * expected.abs().max(), str(irrep)
 
 
-def test_padded_nodes_send_and_receive_nothing():
+@pytest.mark.parametrize("mlp", [0, 2])
+def test_padded_nodes_send_and_receive_nothing(mlp):
     torch.manual_seed(0)
-    layer = LMPLayer(3, 3).double()
+    stack = LMPStack([3, 3], scalar_mlp_depth=mlp).double()
     p4, mask = _jets(seed=7)
     feats = _features(p4, 3, 8)
-    out = layer(feats, p4, _edges(layer, p4, mask), mask)
+    edges = edge_mask(mask)
+    out = stack(feats, p4, edges, mask)
     assert out.s[:, ~mask[0]].abs().max() == 0
     assert out.v[:, ~mask[0]].abs().max() == 0
-    # garbage in padded slots (positions and features) changes nothing for real nodes
+    # garbage in padded slots (positions and features, even inf and nan) changes nothing
     garbage_p4 = p4.clone()
     garbage_p4[~mask] = torch.randn(int((~mask).sum()), 4, dtype=p4.dtype) * 5
+    garbage_p4[0, -1, 0] = float("nan")
     garbage = NodeFeatures(feats.s.clone(), feats.v.clone())
     garbage.s[:, ~mask[0]] = 7.0
-    garbage.v[:, ~mask[0]] = -3.0
-    out_g = layer(garbage, garbage_p4, _edges(layer, garbage_p4, mask), mask)
+    garbage.v[:, ~mask[0]] = float("inf")
+    out_g = stack(garbage, garbage_p4, edges, mask)
     assert torch.equal(out_g.s, out.s)
     assert torch.equal(out_g.v, out.v)
 
@@ -164,3 +178,16 @@ def test_stack_shares_one_bell_basis_and_matches_layer_by_layer():
     assert torch.allclose(out.s, expected.s, rtol=1e-13, atol=0)
     assert torch.allclose(out.v, expected.v, rtol=1e-13, atol=0)
     assert len([name for name, _ in stack.named_parameters() if name.endswith(".c")]) == 1
+
+
+def test_bell_basis_gradient_matches_finite_differences():
+    """The hand-written backward of the Lorentzian-bell basis, against numerical derivatives."""
+    from lgae.nn.edge import _Bells
+
+    gen = torch.Generator().manual_seed(0)
+    dist = torch.rand(2, 1, 25, generator=gen, dtype=torch.float64).requires_grad_(True)
+    c2 = torch.tensor([0.5, 2.0, 30.0, 0.0], dtype=torch.float64, requires_grad=True)
+    mask = (torch.rand(2, 1, 25, generator=gen) > 0.3).to(torch.float64)
+    assert torch.autograd.gradcheck(lambda d, c: _Bells.apply(d, c, mask), (dist, c2))
+    expected = mask / (1 + c2.view(1, -1, 1) * dist)
+    assert torch.allclose(_Bells.apply(dist, c2, mask), expected, rtol=1e-15, atol=0)

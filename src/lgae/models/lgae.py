@@ -76,6 +76,7 @@ class LGAE(JetAutoencoder):
         real_output: Literal["real", "sum"] = "real",
         message_norm: float | None = None,
         edge_per_channel: bool = False,
+        complex_edges: bool = False,
     ) -> None:
         super().__init__(num_particles)
         if aggregation not in ("min-max", "mix", "mean"):
@@ -114,6 +115,7 @@ class LGAE(JetAutoencoder):
                 message_norm=num_particles if message_norm is None else message_norm,
                 keep_last=keep_last,
                 edge_per_channel=edge_per_channel,
+                complex_edges=complex_edges,
             )
 
         # encoder: (scalars 1, p²; vector p) -> channels[0] -> LMPs
@@ -150,8 +152,8 @@ class LGAE(JetAutoencoder):
     # --------------------------------------------------------------------------------------- encoder
     def _prepare(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Inputs on the model's device and dtype, padded slots set to exactly zero, scaled."""
-        dtype = self.to_latent_v.weight_re.dtype
-        device = self.to_latent_v.weight_re.device
+        dtype = self.to_latent_v.weight_ri.dtype
+        device = self.to_latent_v.weight_ri.device
         mask = mask.to(device=device, dtype=torch.bool)
         p4 = p4.to(device=device, dtype=dtype)
         zero = torch.zeros((), dtype=dtype, device=device)
@@ -202,7 +204,7 @@ class LGAE(JetAutoencoder):
     # --------------------------------------------------------------------------------------- decoder
     def decode(self, latent: LorentzLatent) -> torch.Tensor:
         """Reconstructed 4-momenta [B, N, 4] from a latent."""
-        ctype = _complex(self.to_output.weight_re.dtype)
+        ctype = _complex(self.to_output.weight_ri.dtype)
         vectors = latent.vectors.to(ctype)
         batch, n = vectors.shape[0], self.num_particles
         q = self.latent_to_particles_v(vectors.transpose(1, 2)).transpose(1, 2)  # [B, N, 4]: one per particle

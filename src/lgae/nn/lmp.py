@@ -21,8 +21,9 @@ so nothing of size [B, N, N, C, 4] is ever formed. Both paths give the same numb
 
 Layouts (fast path), channels last so that every channel mixing is one contiguous matrix product:
 scalars complex [B, N, C], vectors complex Cartesian [B, N, 4, C], node 4-vectors real [B, N, 4]
-(encoder) or complex [B, N, 4] (decoder), edge weights real [B, E, H, 2, N, N] (E = 1 edge function
-shared by the channels, or E = C, one per channel; re/im on axis 3).
+(encoder) or complex [B, N, 4] (decoder), edge weights real [B, E, H, R, N, N] (E = 1 edge function
+shared by the channels, or E = C, one per channel; R = 1 for real edge functions, 2 for complex ones,
+real and imaginary part on axis 3).
 """
 
 from __future__ import annotations
@@ -87,23 +88,42 @@ def edge_mask(node_mask: torch.Tensor) -> torch.Tensor:
     return node_mask.unsqueeze(-1) & node_mask.unsqueeze(-2) & ~eye
 
 
-def aggregate(f: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``Σ_j f_ij g_j`` for every edge harmonic: f real [B, E, H, 2, N, N], g complex [B, N, k, C]
-    → complex [B, H, N, k, C]. A real batched product on the (re, im) view of g, then recombined."""
-    batch, n, k, channels = g.shape
-    edge_channels, harmonics = f.shape[1], f.shape[2]
+def ccat(tensors: Sequence[torch.Tensor], dim: int) -> torch.Tensor:
+    """``torch.cat`` for complex tensors through their real views (PyTorch's real copy kernels are
+    about twice as fast as its complex ones here). ``dim`` must be negative."""
+    if dim >= 0:
+        raise ValueError("ccat takes a negative dim")
+    return torch.view_as_complex(torch.cat([torch.view_as_real(t) for t in tensors], dim=dim - 1))
+
+
+def aggregate(f: torch.Tensor, g: torch.Tensor, widths: Sequence[int]) -> list[torch.Tensor]:
+    """``Σ_j f_ij g_j`` per edge harmonic h, over the first ``widths[h]`` components of g: f real
+    [B, E, H, R, N, N], g complex [B, N, k, C] → complex [B, N, widths[h], C] for each h.
+
+    A real batched product on the (re, im) view of g; for complex f (R = 2) the two products are
+    recombined as ``Σ Re f g + i Σ Im f g``."""
+    batch, n, _, channels = g.shape
+    edge_channels, parts = f.shape[1], f.shape[3]
     g_real = torch.view_as_real(g)  # [B, N, k, C, 2]
-    if edge_channels == 1:  # one edge function shared by all channels: one product per jet
-        prod = torch.bmm(f.reshape(batch, harmonics * 2 * n, n), g_real.reshape(batch, n, k * channels * 2))
-        prod = torch.view_as_complex(prod.view(batch, harmonics, 2, n, k, channels, 2))
-        f_re, f_im = prod.unbind(2)  # Σ_j Re f g and Σ_j Im f g, [B, H, N, k, C]
-        return f_re + 1j * f_im
-    # one edge function per channel: the channels become a batch axis of the product
-    g_cols = g_real.permute(0, 3, 1, 2, 4).reshape(batch, channels, n, k * 2)
-    prod = torch.matmul(f.reshape(batch, channels, harmonics * 2 * n, n), g_cols)
-    prod = torch.view_as_complex(prod.view(batch, channels, harmonics, 2, n, k, 2))
-    f_re, f_im = prod.unbind(3)  # [B, C, H, N, k]
-    return (f_re + 1j * f_im).permute(0, 2, 3, 4, 1)
+    out = []
+    # unbind rather than index: its backward stacks the gradients instead of zero-filling f each time
+    for width, f_h in zip(widths, f.unbind(2), strict=True):  # f_h: [B, E, R, N, N]
+        if edge_channels == 1:  # one edge function shared by all channels: one product per jet
+            rows = f_h.reshape(batch, parts * n, n)
+            prod = torch.bmm(rows, g_real[:, :, :width].reshape(batch, n, width * channels * 2))
+            prod = torch.view_as_complex(prod.view(batch, parts, n, width, channels, 2))
+        else:  # one edge function per channel: the channels become a batch axis of the product
+            cols = g_real[:, :, :width].permute(0, 3, 1, 2, 4).reshape(batch, channels, n, width * 2)
+            prod = torch.matmul(f_h.reshape(batch, channels, parts * n, n), cols)
+            prod = torch.view_as_complex(prod.view(batch, channels, parts, n, width, 2)).permute(
+                0, 2, 3, 4, 1
+            )
+        if parts == 1:
+            out.append(prod.squeeze(1))
+        else:
+            f_re, f_im = prod.unbind(1)
+            out.append(f_re + 1j * f_im)
+    return out
 
 
 class LMPLayer(nn.Module):
@@ -122,6 +142,7 @@ class LMPLayer(nn.Module):
         message_norm: float = 1.0,
         keep: Sequence[Irrep] | None = None,
         edge_per_channel: bool = False,
+        complex_edges: bool = False,
     ) -> None:
         super().__init__()
         self.in_channels = in_channels
@@ -153,9 +174,17 @@ class LMPLayer(nn.Module):
             }
         )
         edge_channels = in_channels if edge_per_channel else 1
-        self.edges = EdgeWeights(edge_channels, len(self.edge_harmonics), num_basis, norm=message_norm)
+        self.edges = EdgeWeights(
+            edge_channels,
+            len(self.edge_harmonics),
+            num_basis,
+            norm=message_norm,
+            complex_valued=complex_edges,
+        )
         self.fast_path_ok = set(self.in_irreps) <= {SCALAR, VECTOR} and produced == {SCALAR, VECTOR}
         self.kappa = coupling_constant_scalar_from_vectors()
+        if self.kappa.imag != 0.0:
+            raise RuntimeError(f"unexpected complex CG coupling {self.kappa}")
         keeps_scalars = SCALAR in self.out_irreps
         self.scalar_mlp = _scalar_mlp(
             out_channels, scalar_mlp_depth if keeps_scalars else 0, scalar_mlp_width
@@ -166,38 +195,45 @@ class LMPLayer(nn.Module):
         self, feats: NodeFeatures, x: torch.Tensor, f: torch.Tensor, node_mask: torch.Tensor | None
     ) -> NodeFeatures:
         """Fast path. ``x``: node 4-vectors [B, N, 4], real or complex; ``f``: this layer's edge weights
-        [B, E, H, 2, N, N] (``self.edges(basis)``), zero on absent edges."""
+        [B, E, H, R, N, N] (``self.edges(basis)``), zero on absent edges.
+
+        Padded particles must carry zero features and zero 4-vectors (``LMPStack`` ensures it): they
+        then send nothing (zero g_j) and receive nothing (zero rows of f), and stay zero."""
         if not self.fast_path_ok:
             raise RuntimeError("this layer carries irreps beyond scalars and vectors: use forward_general")
         s, v = feats
+        kappa = self.kappa.real
         xc = x.unsqueeze(-1)  # [B, N, 4, 1], broadcast over channels
+        x_low = xc * _metric(x.dtype, x.device).view(4, 1)  # index lowered: <x, w> = Σ_μ x_low_μ w_μ
         s1 = s.unsqueeze(2)  # [B, N, 1, C]
-        # per node j: s (1), v (4), s x (4), <x, v> (1)
-        g = torch.cat([s1, v, s1 * xc, mdot(xc, v, dim=2).unsqueeze(2)], dim=2)  # [B, N, 10, C]
-        summed = aggregate(f, g).unbind(1)  # per harmonic [B, N, 10, C]
+        # per node j: s (1), v (4), s x (4), κ <x, v> (1)
+        g = ccat([s1, v, s1 * xc, kappa * (x_low * v).sum(2, keepdim=True)], dim=-2)  # [B, N, 10, C]
+        # the scalar harmonic needs Σ f s and Σ f v only, the vector harmonic all four sums
+        summed = aggregate(f, g, [5 if h == SCALAR else 10 for h in self.edge_harmonics])
         scalar_parts = [s]
         vector_parts = [v]
         for harmonic, agg in zip(self.edge_harmonics, summed, strict=True):
-            fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=2)
             if harmonic == SCALAR:  # Σ_j f_ij s_j and Σ_j f_ij v_j
+                fs, fv = agg.split((1, 4), dim=2)
                 scalar_parts.append(fs.squeeze(2))
                 vector_parts.append(fv)
             else:  # x_i (f s)_i - (f s x)_i and κ (<x_i, (f v)_i> - (f <x, v>)_i)
+                fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=2)
                 vector_parts.append(xc * fs - fsx)
-                scalar_parts.append(self.kappa * (mdot(xc, fv, dim=2) - fxv.squeeze(2)))
+                scalar_parts.append((kappa * x_low * fv).sum(2) - fxv.squeeze(2))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
         sv = s1 * v
-        scalar_parts += [s * s, self.kappa * mdot(v, v, dim=2)]
+        v_low = v * (kappa * _metric(v.real.dtype, v.device)).view(4, 1)
+        scalar_parts += [s * s, (v_low * v).sum(2)]
         vector_parts += [sv, sv]
-        v_out = self.mix[irrep_key(VECTOR)](torch.cat(vector_parts, dim=-1))
-        if SCALAR in self.out_irreps:
-            s_out = self._apply_scalar_mlp(self.mix[irrep_key(SCALAR)](torch.cat(scalar_parts, dim=-1)))
-        else:
-            s_out = s.new_zeros(*s.shape[:2], 0)
-        if node_mask is not None:
-            keep = node_mask.unsqueeze(-1).to(s_out.real.dtype)
-            s_out = s_out * keep
-            v_out = v_out * keep.unsqueeze(-1)
+        v_out = self.mix[irrep_key(VECTOR)](ccat(vector_parts, dim=-1))
+        if SCALAR not in self.out_irreps:
+            return NodeFeatures(s.new_zeros(*s.shape[:2], 0), v_out)
+        s_out = self.mix[irrep_key(SCALAR)](ccat(scalar_parts, dim=-1))
+        if self.scalar_mlp is not None:
+            s_out = self._apply_scalar_mlp(s_out)
+            if node_mask is not None:  # the MLP's biases would make padded scalars non-zero
+                s_out = s_out * node_mask.unsqueeze(-1).to(s_out.real.dtype)
         return NodeFeatures(s_out, v_out)
 
     def _apply_scalar_mlp(self, s: torch.Tensor) -> torch.Tensor:
@@ -215,7 +251,8 @@ class LMPLayer(nn.Module):
         """General path: canonical-basis features ``{irrep: complex [B, N, C, dim]}``, node 4-vectors
         x [B, N, 4] (Cartesian, real or complex), edge weights f as in the fast path."""
         batch, n, _ = x.shape
-        f_complex = torch.complex(f[:, :, :, 0], f[:, :, :, 1]).permute(0, 2, 3, 4, 1)  # [B, H, N, N, E]
+        f_im = f[:, :, :, 1] if f.shape[3] == 2 else torch.zeros_like(f[:, :, :, 0])
+        f_complex = torch.complex(f[:, :, :, 0], f_im).permute(0, 2, 3, 4, 1)  # [B, H, N, N, E]
         x_complex = x.to(f_complex.dtype)
         diff = x_complex.unsqueeze(2) - x_complex.unsqueeze(1)  # [B, N, N, 4], x_i - x_j
         edge_feats: Features = {}
@@ -234,7 +271,7 @@ class LMPLayer(nn.Module):
         if self.scalar_mlp is not None and SCALAR in out:
             out[SCALAR] = self._apply_scalar_mlp(out[SCALAR][..., 0].contiguous()).unsqueeze(-1)
         if node_mask is not None:
-            keep = node_mask.view(batch, n, 1, 1).to(f.dtype)
+            keep = node_mask.view(batch, n, 1, 1).to(f.dtype)  # padded particles stay exactly zero
             out = {irrep: t * keep for irrep, t in out.items()}
         return out
 
@@ -254,6 +291,7 @@ class LMPStack(nn.Module):
         message_norm: float = 1.0,
         keep_last: Sequence[Irrep] | None = None,
         edge_per_channel: bool = False,
+        complex_edges: bool = False,
     ) -> None:
         super().__init__()
         self.bells = LorentzianBells(num_basis)
@@ -273,6 +311,7 @@ class LMPStack(nn.Module):
                 message_norm=message_norm,
                 keep=keep_last if index == len(channels) - 1 else None,
                 edge_per_channel=edge_per_channel,
+                complex_edges=complex_edges,
             )
             self.layers.append(layer)
             irreps, previous = layer.out_irreps, width
@@ -292,6 +331,13 @@ class LMPStack(nn.Module):
     def forward(
         self, feats: NodeFeatures, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
     ) -> NodeFeatures:
+        if node_mask is not None:  # padded particles: zero features and 4-vectors, whatever was stored
+            keep = node_mask.unsqueeze(-1)
+            zero = torch.zeros((), dtype=feats.s.dtype, device=feats.s.device)
+            feats = NodeFeatures(
+                torch.where(keep, feats.s, zero), torch.where(keep.unsqueeze(-1), feats.v, zero)
+            )
+            x = torch.where(keep, x, torch.zeros((), dtype=x.dtype, device=x.device))
         for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
             feats = layer(feats, x, f, node_mask)
         return feats

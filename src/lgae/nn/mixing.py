@@ -23,12 +23,12 @@ class ComplexMix(nn.Module):
         self.in_channels = in_channels
         self.out_channels = out_channels
         std = gain / math.sqrt(2.0 * in_channels)
-        self.weight_re = nn.Parameter(torch.randn(out_channels, in_channels) * std)
-        self.weight_im = nn.Parameter(torch.randn(out_channels, in_channels) * std)
+        # (re, im) in the last axis: ``view_as_complex`` then gives W without a copy
+        self.weight_ri = nn.Parameter(torch.randn(out_channels, in_channels, 2) * std)
 
     def weight(self) -> torch.Tensor:
-        """W as a complex [C_out, C_in] tensor."""
-        return torch.complex(self.weight_re, self.weight_im)
+        """W as a complex [C_out, C_in] tensor (a view of the parameter)."""
+        return torch.view_as_complex(self.weight_ri)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Channels last: complex ``[..., C_in] -> [..., C_out]``."""
