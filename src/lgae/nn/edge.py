@@ -56,9 +56,12 @@ class _Bells(torch.autograd.Function):
     def backward(ctx, grad_u: torch.Tensor):
         dist, c2, u = ctx.saved_tensors
         t = grad_u * u
-        t.mul_(u).neg_()  # -grad u²
-        grad_c2 = torch.bmm(t, dist.transpose(1, 2)).sum(0).view(-1) if ctx.needs_input_grad[1] else None
-        grad_dist = torch.matmul(c2.view(1, 1, -1), t) if ctx.needs_input_grad[0] else None
+        t.mul_(u)  # grad u², the common factor; signs are applied to the small results
+        grad_c2 = grad_dist = None
+        if ctx.needs_input_grad[1]:
+            grad_c2 = -torch.bmm(t, dist.transpose(1, 2)).sum(0).view(-1)
+        if ctx.needs_input_grad[0]:  # an expanded bmm: torch.matmul would broadcast by copying t
+            grad_dist = -torch.bmm(c2.view(1, 1, -1).expand(t.shape[0], 1, -1), t)
         return grad_dist, grad_c2, None
 
 

@@ -96,15 +96,24 @@ def ccat(tensors: Sequence[torch.Tensor], dim: int) -> torch.Tensor:
     return torch.view_as_complex(torch.cat([torch.view_as_real(t) for t in tensors], dim=dim - 1))
 
 
+def lowered(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """``scale · η x`` as [B, N, 4, 1]: Minkowski products with x become plain sums over the 4-axis."""
+    return x.unsqueeze(-1) * (scale * _metric(x.real.dtype, x.device)).view(4, 1)
+
+
 def aggregate(f: torch.Tensor, g: torch.Tensor, widths: Sequence[int]) -> list[torch.Tensor]:
     """``Σ_j f_ij g_j`` per edge harmonic h, over the first ``widths[h]`` components of g: f real
     [B, E, H, R, N, N], g complex [B, N, k, C] → complex [B, N, widths[h], C] for each h.
 
     A real batched product on the (re, im) view of g; for complex f (R = 2) the two products are
     recombined as ``Σ Re f g + i Σ Im f g``."""
-    batch, n, _, channels = g.shape
-    edge_channels, parts = f.shape[1], f.shape[3]
+    batch, n, k, channels = g.shape
+    edge_channels, harmonics, parts = f.shape[1], f.shape[2], f.shape[3]
     g_real = torch.view_as_real(g)  # [B, N, k, C, 2]
+    if edge_channels == 1 and parts == 1:  # the paper's case: one real f per harmonic, one product
+        prod = torch.bmm(f.reshape(batch, harmonics * n, n), g_real.reshape(batch, n, k * channels * 2))
+        prod = torch.view_as_complex(prod.view(batch, harmonics, n, k, channels, 2))
+        return [agg[:, :, :width] for agg, width in zip(prod.unbind(1), widths, strict=True)]
     out = []
     # unbind rather than index: its backward stacks the gradients instead of zero-filling f each time
     for width, f_h in zip(widths, f.unbind(2), strict=True):  # f_h: [B, E, R, N, N]
@@ -192,10 +201,16 @@ class LMPLayer(nn.Module):
 
     # ------------------------------------------------------------------------------------ fast path
     def forward(
-        self, feats: NodeFeatures, x: torch.Tensor, f: torch.Tensor, node_mask: torch.Tensor | None
+        self,
+        feats: NodeFeatures,
+        x: torch.Tensor,
+        f: torch.Tensor,
+        node_mask: torch.Tensor | None,
+        x_low: torch.Tensor | None = None,
     ) -> NodeFeatures:
         """Fast path. ``x``: node 4-vectors [B, N, 4], real or complex; ``f``: this layer's edge weights
-        [B, E, H, R, N, N] (``self.edges(basis)``), zero on absent edges.
+        [B, E, H, R, N, N] (``self.edges(basis)``), zero on absent edges; ``x_low``: optionally
+        ``κ η x`` as [B, N, 4, 1] (the same for every layer of a stack, see :func:`lowered`).
 
         Padded particles must carry zero features and zero 4-vectors (``LMPStack`` ensures it): they
         then send nothing (zero g_j) and receive nothing (zero rows of f), and stay zero."""
@@ -204,10 +219,11 @@ class LMPLayer(nn.Module):
         s, v = feats
         kappa = self.kappa.real
         xc = x.unsqueeze(-1)  # [B, N, 4, 1], broadcast over channels
-        x_low = xc * _metric(x.dtype, x.device).view(4, 1)  # index lowered: <x, w> = Σ_μ x_low_μ w_μ
+        if x_low is None:
+            x_low = lowered(x, kappa)  # κ <x, w> = Σ_μ x_low_μ w_μ
         s1 = s.unsqueeze(2)  # [B, N, 1, C]
         # per node j: s (1), v (4), s x (4), κ <x, v> (1)
-        g = ccat([s1, v, s1 * xc, kappa * (x_low * v).sum(2, keepdim=True)], dim=-2)  # [B, N, 10, C]
+        g = ccat([s1, v, s1 * xc, (x_low * v).sum(2, keepdim=True)], dim=-2)  # [B, N, 10, C]
         # the scalar harmonic needs Σ f s and Σ f v only, the vector harmonic all four sums
         summed = aggregate(f, g, [5 if h == SCALAR else 10 for h in self.edge_harmonics])
         scalar_parts = [s]
@@ -220,7 +236,7 @@ class LMPLayer(nn.Module):
             else:  # x_i (f s)_i - (f s x)_i and κ (<x_i, (f v)_i> - (f <x, v>)_i)
                 fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=2)
                 vector_parts.append(xc * fs - fsx)
-                scalar_parts.append((kappa * x_low * fv).sum(2) - fxv.squeeze(2))
+                scalar_parts.append((x_low * fv).sum(2) - fxv.squeeze(2))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
         sv = s1 * v
         v_low = v * (kappa * _metric(v.real.dtype, v.device)).view(4, 1)
@@ -338,8 +354,9 @@ class LMPStack(nn.Module):
                 torch.where(keep, feats.s, zero), torch.where(keep.unsqueeze(-1), feats.v, zero)
             )
             x = torch.where(keep, x, torch.zeros((), dtype=x.dtype, device=x.device))
+        x_low = lowered(x, self.layers[0].kappa.real)
         for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
-            feats = layer(feats, x, f, node_mask)
+            feats = layer(feats, x, f, node_mask, x_low)
         return feats
 
     def forward_general(
