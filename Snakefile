@@ -25,9 +25,16 @@ check_consistency(config)
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+
+
+resource_scopes:
+    gpu="local",  # a cluster profile's per-job GPU request does not throttle submission
 
 
 rule all:
     default_target: True
     input:
         rules.data.input,
+        rules.models.input,
+        rules.data_efficiency_models.input,

@@ -29,3 +29,15 @@ def generated_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for jet_class in CLASSES:
         generate_class(jet_class, GENERATED_JETS_PER_CLASS, out / f"{jet_class}.hdf5", settings, workers=2)
     return out
+
+
+@pytest.fixture(scope="session")
+def processed_jets_dir(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated jets preprocessed as the pipeline does (all five classes, 60/20/20, seed 42)."""
+    from lgae.data.jetnet_format import CLASSES
+    from lgae.data.preprocess import preprocess_class
+
+    out = tmp_path_factory.mktemp("processed")
+    for jet_class in CLASSES:
+        preprocess_class(generated_raw_dir / f"{jet_class}.hdf5", out, jet_class, seed=42, source="pythia")
+    return out

@@ -161,11 +161,90 @@ def _run_preprocess(args: argparse.Namespace) -> None:
     )
 
 
+# --------------------------------------------------------------------------------------------- train
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train one model (latent size, seed, training fraction) on the QCD background",
+        description=(
+            "Reads: <data-dir>/<class>_{train,valid}.h5 for the background classes. "
+            "Writes: <out-dir>/model.pt (best model), history.csv (per-epoch losses and timings), "
+            "meta.json (settings, data, versions, timings) and checkpoint.pt (resume state, updated every "
+            "epoch). Rerunning the same command resumes from checkpoint.pt."
+        ),
+    )
+    p.add_argument(
+        "--model", required=True, help="lgae-min-max, lgae-mix, lgae-mean, gnnae-jl, gnnae-pl, cnnae"
+    )
+    p.add_argument(
+        "--latent", type=int, required=True, help="τ_(1/2,1/2) (LGAE), dim(L) (GNNAE-JL, CNNAE), d (GNNAE-PL)"
+    )
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--fraction", type=float, default=1.0, help="fraction of the training split to train on")
+    p.add_argument("--data-dir", type=Path, required=True, help="directory of the processed split files")
+    p.add_argument("--out-dir", type=Path, required=True, help="directory for the outputs of this run")
+    p.add_argument("--background", nargs="+", default=["g", "q"], help="classes to train on")
+    p.add_argument(
+        "--loss", default=None, help="chamfer, mse, hungarian or emd (default: the paper's choice)"
+    )
+    p.add_argument("--hyperparameters", default="{}", help="JSON object of extra model hyperparameters")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--betas", type=float, nargs=2, default=[0.9, 0.999])
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--max-epochs", type=int, default=20000)
+    p.add_argument("--patience", type=int, default=200)
+    p.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    p.add_argument("--stop-after-epochs", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> None:
+    import json
+
+    from lgae.train import TrainPaths, TrainSettings, train
+
+    try:
+        hyperparameters = json.loads(args.hyperparameters)
+    except json.JSONDecodeError as exc:
+        raise LGAEError(f"--hyperparameters is not valid JSON ({exc}): {args.hyperparameters!r}") from exc
+    if not isinstance(hyperparameters, dict):
+        raise LGAEError("--hyperparameters must be a JSON object, e.g. '{\"num_basis\": 10}'")
+    settings = TrainSettings(
+        model=args.model,
+        latent=args.latent,
+        seed=args.seed,
+        train_fraction=args.fraction,
+        loss=args.loss,
+        hyperparameters=hyperparameters,
+        lr=args.lr,
+        betas=tuple(args.betas),
+        weight_decay=args.weight_decay,
+        batch_size=args.batch_size,
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        dtype=args.dtype,
+        background=tuple(_classes(args.background)),
+    )
+    train(
+        settings,
+        TrainPaths(args.data_dir, args.out_dir),
+        device=args.device,
+        threads=args.threads,
+        stop_after_epochs=args.stop_after_epochs,
+        progress=not args.no_progress,
+    )
+
+
 # ------------------------------------------------------------------------------------------ plumbing
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_download,
     _add_generate,
     _add_preprocess,
+    _add_train,
 ]
 
 

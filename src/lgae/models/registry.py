@@ -18,6 +18,18 @@ _FACTORIES: dict[str, Factory] = {}
 MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae")
 
 
+#: the hyperparameter that sets the latent size of each family (τ_(1/2,1/2), or dim(L) / d per particle)
+_LATENT_ARGUMENTS = {"lgae": "latent_vectors", "gnnae": "latent_dim", "cnnae": "latent_dim"}
+
+
+def latent_argument(name: str) -> str:
+    """Name of the hyperparameter that sets the latent size of model ``name``."""
+    family = name.lower().split("-")[0]
+    if family not in _LATENT_ARGUMENTS:
+        raise ConfigError(f"unknown model {name!r}; available models: {', '.join(MODEL_NAMES)}")
+    return _LATENT_ARGUMENTS[family]
+
+
 def register(name: str) -> Callable[[Factory], Factory]:
     """Decorator: make ``factory`` available as ``build(name, ...)``."""
 

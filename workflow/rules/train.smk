@@ -1,0 +1,40 @@
+# Training: one job per (model, latent size, seed, training fraction), resumable, on a GPU if present.
+
+
+rule train:
+    input:
+        [processed(cls, split) for cls in DATA["background"] for split in ("train", "valid")],
+    output:
+        model="results/models/{model}/{latent}/seed{seed}/frac{frac}/model.pt",
+        history="results/models/{model}/{latent}/seed{seed}/frac{frac}/history.csv",
+        meta="results/models/{model}/{latent}/seed{seed}/frac{frac}/meta.json",
+    log:
+        "results/logs/train/{model}_{latent}_seed{seed}_frac{frac}.log",
+    benchmark:
+        "results/benchmarks/train/{model}_{latent}_seed{seed}_frac{frac}.tsv"
+    retries: 2  # a job killed by a walltime limit resumes from its checkpoint on the next attempt
+    conda:
+        "../../envs/lgae.yaml"
+    threads: TRAIN["threads"]
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=lambda wc, attempt: 2880 * attempt,
+    params:
+        lgae=LGAE,
+        data_dir=lambda wc, input: os.path.dirname(input[0]),
+        options=train_options,
+    shell:
+        "{params.lgae} train --model {wildcards.model} --latent {wildcards.latent} --seed {wildcards.seed} "
+        "--fraction {wildcards.frac} --data-dir {params.data_dir} --out-dir $(dirname {output.model}) "
+        "--threads {threads} --no-progress {params.options} > {log} 2>&1"
+
+
+rule models:
+    input:
+        trained_models(main_runs()),
+
+
+rule data_efficiency_models:
+    input:
+        trained_models(scan_runs()),
