@@ -19,7 +19,19 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def _snakemake(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def workflow_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the workflow without any results, so that dry runs list every job."""
+    out = tmp_path_factory.mktemp("workflow")
+    shutil.copy(REPO / "Snakefile", out / "Snakefile")
+    for folder in ("workflow", "config", "envs", "src"):
+        shutil.copytree(
+            REPO / folder, out / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
+    return out
+
+
+def _snakemake(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
@@ -28,26 +40,69 @@ def _job_counts(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
 
 
-def test_dry_run_paper_config_lists_the_data_jobs():
-    result = _snakemake("-n", "--cores", "1")
+def test_dry_run_paper_config_lists_every_job_of_the_paper(workflow_dir):
+    result = _snakemake("-n", "--cores", "1", cwd=workflow_dir)
     assert result.returncode == 0, result.stderr + result.stdout
     counts = _job_counts(result.stdout)
     assert counts["download"] == 5
     assert counts["preprocess"] == 5
     assert "generate" not in counts
+    # Tables 2-4 / Figs. 2-4: Min-Max τ ∈ {2,4,7}, Mix τ ∈ {2,4,7,9,13}, GNNAE-JL 6 sizes, GNNAE-PL 2, CNNAE 1
+    # = 17 models, plus Fig. 7: 3 models × 20 fractions × 5 seeds = 300, of which the 3 at fraction 1
+    # with seed 1 are main models already
+    assert counts["train"] == 17 + 300 - 3
+    listed = _snakemake("-n", "--cores", "1", "--printshellcmds", cwd=workflow_dir).stdout
+    for path in (
+        "results/models/lgae-min-max/7/seed1/frac1/model.pt",
+        "results/models/lgae-mix/13/seed1/frac1/model.pt",
+        "results/models/gnnae-jl/90/seed1/frac1/model.pt",
+        "results/models/gnnae-pl/3/seed1/frac1/model.pt",
+        "results/models/cnnae/55/seed5/frac0.0001/model.pt",
+        "results/models/lgae-min-max/4/seed3/frac0.07/model.pt",
+    ):
+        assert path in listed, path
 
 
-def test_dry_run_quick_config_generates_with_pythia():
-    result = _snakemake("-n", "--cores", "2", "--configfile", "config/quick.yaml")
+def test_dry_run_quick_config_generates_with_pythia(workflow_dir):
+    result = _snakemake("-n", "--cores", "2", "--configfile", "config/quick.yaml", cwd=workflow_dir)
     assert result.returncode == 0, result.stderr + result.stdout
     counts = _job_counts(result.stdout)
     assert counts["generate"] == 5
     assert counts["preprocess"] == 5
+    assert counts["train"] == 5 + 3  # one model each, plus the scan at fraction 0.1
     assert "download" not in counts
 
 
-def test_lint_is_clean():
-    result = _snakemake("--lint")
+def test_train_rule_asks_for_a_gpu_and_records_logs_and_timings(workflow_dir):
+    result = _snakemake(
+        "-n",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/quick.yaml",
+        "--printshellcmds",
+        "results/models/lgae-mix/9/seed1/frac1/model.pt",
+        cwd=workflow_dir,
+    )
+    out = result.stdout
+    assert "gpu=1" in out
+    assert "results/logs/train/lgae-mix_9_seed1_frac1.log" in out
+    assert "lgae train --model lgae-mix --latent 9 --seed 1 --fraction 1" in out
+    assert "--loss mse" in out
+    assert "--max-epochs 3" in out
+
+
+def test_more_seeds_in_the_config_give_more_jobs(workflow_dir, tmp_path):
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["training"]["seeds"] = [1, 2, 3]
+    path = tmp_path / "seeds.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    counts = _job_counts(_snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir).stdout)
+    assert counts["train"] == 5 * 3 + 3
+
+
+def test_lint_is_clean(workflow_dir):
+    result = _snakemake("--lint", cwd=workflow_dir)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -60,12 +115,12 @@ def test_snakefmt_is_clean():
     assert result.returncode == 0, result.stderr
 
 
-def test_unknown_config_key_is_named(tmp_path):
+def test_unknown_config_key_is_named(workflow_dir, tmp_path):
     cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
     cfg["data"]["pythia"]["jets_per_clas"] = 10
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
-    result = _snakemake("-n", "--cores", "1", "--configfile", str(bad))
+    result = _snakemake("-n", "--cores", "1", "--configfile", str(bad), cwd=workflow_dir)
     assert result.returncode != 0
     assert "jets_per_clas" in result.stdout + result.stderr
     with pytest.raises(ConfigError, match="jets_per_clas"):

@@ -78,10 +78,16 @@ class MPNNLayer(nn.Module):
         mask = mask.to(device=x.device, dtype=torch.bool)
         zero = torch.zeros((), dtype=x.dtype, device=x.device)
         x = torch.where(mask.unsqueeze(-1), x, zero)  # garbage (even NaN) in padded slots never enters
-        x_i = x.unsqueeze(-2).expand(*x.shape[:-1], num, x.shape[-1])  # [B, N(i), N(j), F]
-        x_j = x.unsqueeze(-3).expand(*x.shape[:-1], num, x.shape[-1])
         dist = pairwise_distance(x).unsqueeze(-1)
-        edges = self.edge_net(torch.cat([x_i, x_j, dist], dim=-1))  # [B, N, N, E]
+        # the first linear layer of f_e on x_i ⊕ x_j ⊕ d, split by blocks: W_i x_i + W_j x_j + w_d d + b,
+        # two products per node instead of one per edge on a concatenated [B, N, N, 2F+1] tensor
+        first = self.edge_net[0]
+        f = self.node_in
+        w_i, w_j, w_d = first.weight[:, :f], first.weight[:, f : 2 * f], first.weight[:, 2 * f]
+        pre = (
+            (x @ w_i.T).unsqueeze(-2) + (x @ w_j.T).unsqueeze(-3) + dist * w_d + first.bias
+        )  # [B, N(i), N(j), E1]
+        edges = self.edge_net[1:](pre)  # [B, N, N, E]
         senders = mask.unsqueeze(-2).expand(*mask.shape, num)  # [B, N(i), N(j)]: is j real
         if not self.self_loops:
             senders = senders & ~torch.eye(num, dtype=torch.bool, device=x.device)
