@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +30,13 @@ def qcd_jets(generated_raw_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
     mask = torch.from_numpy(np.concatenate(masks))
     assert (~mask).any(), "the sample should contain jets with fewer than 30 particles"
     return p4, mask
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    """Model-test tensors are small: one intra-op thread is faster, and robust to a busy machine
+    (a module may ask for more with its own fixture)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
@@ -15,15 +13,6 @@ from lgae.lorentz import apply, p4_from_ptetaphi, rotation
 from lgae.models.cnnae import CNNAE, _SameConv, _SameConvTranspose
 
 DTYPES = (torch.float32, torch.float64)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """These tensors are tiny: one intra-op thread is faster, and robust to a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def make_jets(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
@@ -18,15 +17,6 @@ from lgae.nn.mpnn import MPNNLayer, pairwise_distance
 JL_LATENTS = (10, 30, 40, 45, 55, 80, 90)
 PL_LATENTS = (2, 3)
 DTYPES = (torch.float32, torch.float64)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """These tensors are tiny: one intra-op thread is faster, and robust to a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def make_jets(

@@ -24,7 +24,7 @@ from lgae.models.base import JetAutoencoder
 from lgae.models.registry import register
 from lgae.nn.mpnn import MPNNLayer
 
-__all__ = ["EMBEDDINGS", "GNNAE", "GNNAEJetLevel", "GNNAEParticleLevel", "gnnae_jl", "gnnae_pl"]
+__all__ = ["EMBEDDINGS", "GNNAE", "GNNAEJetLevel", "GNNAEParticleLevel"]
 
 NUM_FEATURES = 3  # (pt_rel, eta_rel, phi_rel)
 NODE_WIDTH = 30  # node state entering the first MPNN layer (edge input 61 = 30 + 30 + 1)
@@ -201,41 +201,6 @@ class GNNAEParticleLevel(GNNAE):
         return self.num_particles * self.latent_dim
 
 
-@register("gnnae-jl")
-def gnnae_jl(
-    latent_dim: int = 55,
-    num_particles: int = 30,
-    negative_slope: float = 0.2,
-    embedding: str = "pad",
-    self_loops: bool = True,
-    final_activation: bool = False,
-) -> GNNAEJetLevel:
-    """GNNAE-JL; the paper's latent sizes are dim(L) ∈ {10, 30, 40, 45, 55, 80, 90} (figures: 55)."""
-    return GNNAEJetLevel(
-        latent_dim=latent_dim,
-        num_particles=num_particles,
-        negative_slope=negative_slope,
-        embedding=embedding,
-        self_loops=self_loops,
-        final_activation=final_activation,
-    )
-
-
-@register("gnnae-pl")
-def gnnae_pl(
-    latent_dim: int = 2,
-    num_particles: int = 30,
-    negative_slope: float = 0.2,
-    embedding: str = "pad",
-    self_loops: bool = True,
-    final_activation: bool = False,
-) -> GNNAEParticleLevel:
-    """GNNAE-PL; ``latent_dim`` is d per particle, the paper's d ∈ {2, 3} (figures: 2)."""
-    return GNNAEParticleLevel(
-        latent_dim=latent_dim,
-        num_particles=num_particles,
-        negative_slope=negative_slope,
-        embedding=embedding,
-        self_loops=self_loops,
-        final_activation=final_activation,
-    )
+# the classes are the factories: ``build("gnnae-jl", latent_dim=10)`` checks names against __init__
+register("gnnae-jl")(GNNAEJetLevel)
+register("gnnae-pl")(GNNAEParticleLevel)
