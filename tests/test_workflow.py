@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import shutil
 import subprocess
@@ -19,16 +20,18 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
+def _copy_workflow(out: Path) -> Path:
+    shutil.copy(REPO / "Snakefile", out / "Snakefile")
+    for folder in ("workflow", "config", "envs", "src"):
+        ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+        shutil.copytree(REPO / folder, out / folder, ignore=ignore)
+    return out
+
+
 @pytest.fixture(scope="module")
 def workflow_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the workflow without any results, so that dry runs list every job."""
-    out = tmp_path_factory.mktemp("workflow")
-    shutil.copy(REPO / "Snakefile", out / "Snakefile")
-    for folder in ("workflow", "config", "envs", "src"):
-        shutil.copytree(
-            REPO / folder, out / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-        )
-    return out
+    return _copy_workflow(tmp_path_factory.mktemp("workflow"))
 
 
 def _snakemake(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -210,3 +213,28 @@ def test_cli_reports_user_errors_without_traceback(tmp_path):
     assert result.returncode == 2
     assert "file not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
+    """The quick configuration, shrunk: generation, preprocessing and every training job really run."""
+    (tmp_path / "copy").mkdir()
+    workflow_dir = _copy_workflow(tmp_path / "copy")
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["data"]["pythia"].update(jets_per_class=120, chunk_size=60)
+    cfg["training"].update(max_epochs=1, batch_size=64)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = _snakemake("--cores", "2", "--configfile", str(path), cwd=workflow_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    models = sorted((workflow_dir / "results" / "models").glob("*/*/seed1/frac*/model.pt"))
+    assert len(models) == 8
+    meta = json.loads((workflow_dir / "results/models/lgae-mix/9/seed1/frac1/meta.json").read_text())
+    assert meta["settings"]["loss"] == "mse"
+    assert meta["train_jets"] == 2 * round(0.6 * 120)
+    scan = json.loads((workflow_dir / "results/models/cnnae/55/seed1/frac0.1/meta.json").read_text())
+    assert scan["train_jets"] == round(0.1 * 2 * round(0.6 * 120))
+    assert (workflow_dir / "results/logs/train/gnnae-jl_55_seed1_frac1.log").read_text()
+    # a second run has nothing left to do
+    again = _snakemake("-n", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
+    assert "Nothing to be done" in again.stdout + again.stderr
