@@ -64,9 +64,12 @@ class GNNAE(JetAutoencoder):
 
     output_space = "relative"
 
+    #: the latent size of the paper's reconstruction figures (JL: 55, PL: d = 2)
+    default_latent_dim: int = 55
+
     def __init__(
         self,
-        latent_dim: int,
+        latent_dim: int | None = None,
         num_particles: int = 30,
         negative_slope: float = 0.2,
         embedding: str = "pad",
@@ -74,6 +77,8 @@ class GNNAE(JetAutoencoder):
         final_activation: bool = False,
     ) -> None:
         super().__init__(num_particles=num_particles)
+        if latent_dim is None:
+            latent_dim = self.default_latent_dim
         if int(latent_dim) != latent_dim or latent_dim < 1:
             raise ValueError(f"latent_dim must be a positive integer, got {latent_dim!r}")
         if int(num_particles) != num_particles or num_particles < 1:
@@ -87,6 +92,11 @@ class GNNAE(JetAutoencoder):
         self.embed = nn.Linear(NUM_FEATURES, NODE_WIDTH) if embedding == "linear" else None
         self.encoder_layers = _mpnn_stack(self.latent_dim, negative_slope, final_activation, self_loops)
         self.decoder_layers = _mpnn_stack(NUM_FEATURES, negative_slope, final_activation, self_loops)
+        self.decoder_input = self._decoder_input()
+
+    def _decoder_input(self) -> nn.Module:
+        """The decoder's input layer, from the latent to the first node states."""
+        raise NotImplementedError
 
     # ---- pieces ------------------------------------------------------------------------------------
 
@@ -129,17 +139,10 @@ class GNNAE(JetAutoencoder):
 class GNNAEJetLevel(GNNAE):
     """GNNAE-JL: permutation-invariant latent [B, dim(L)], the mean of the encoder's node outputs."""
 
-    def __init__(
-        self,
-        latent_dim: int = 55,
-        num_particles: int = 30,
-        negative_slope: float = 0.2,
-        embedding: str = "pad",
-        self_loops: bool = True,
-        final_activation: bool = False,
-    ) -> None:
-        super().__init__(latent_dim, num_particles, negative_slope, embedding, self_loops, final_activation)
-        self.decoder_input = nn.Linear(self.latent_dim, num_particles * NODE_WIDTH)
+    default_latent_dim = 55
+
+    def _decoder_input(self) -> nn.Module:
+        return nn.Linear(self.latent_dim, self.num_particles * NODE_WIDTH)  # N particles from the latent
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Latent [B, latent_dim]: node outputs averaged over the real particles."""
@@ -163,17 +166,10 @@ class GNNAEJetLevel(GNNAE):
 class GNNAEParticleLevel(GNNAE):
     """GNNAE-PL: permutation-equivariant latent [B, N, d], one d-vector per particle."""
 
-    def __init__(
-        self,
-        latent_dim: int = 2,
-        num_particles: int = 30,
-        negative_slope: float = 0.2,
-        embedding: str = "pad",
-        self_loops: bool = True,
-        final_activation: bool = False,
-    ) -> None:
-        super().__init__(latent_dim, num_particles, negative_slope, embedding, self_loops, final_activation)
-        self.decoder_input = nn.Linear(self.latent_dim, NODE_WIDTH)
+    default_latent_dim = 2
+
+    def _decoder_input(self) -> nn.Module:
+        return nn.Linear(self.latent_dim, NODE_WIDTH)  # shared by the particles
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Latent [B, N, latent_dim], exactly zero in padded slots."""
