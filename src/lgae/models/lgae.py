@@ -137,11 +137,13 @@ class LGAE(JetAutoencoder):
         self.decoder = stack(decoder_channels, (VECTOR,))  # the output reads vectors only
         self.to_output = ComplexMix(decoder_channels[-1], 1)
         fast_ok = self.encoder.fast_path_ok and self.decoder.fast_path_ok
-        if path == "fast" and not fast_ok:
-            raise ValueError(f"path='fast' needs max_irrep (1/2,1/2); got {bound}")
         if path not in ("auto", "fast", "general"):
             raise ValueError(f"path must be 'auto', 'fast' or 'general', got {path!r}")
-        self.path = "fast" if (path == "auto" and fast_ok) else ("general" if path == "auto" else path)
+        if path == "fast" and not fast_ok:
+            raise ValueError(f"path='fast' needs max_irrep (1/2,1/2); got {bound}")
+        if path == "auto":
+            path = "fast" if fast_ok else "general"
+        self.path = path
 
     # ---------------------------------------------------------------------------------- bookkeeping
     @property

@@ -90,7 +90,7 @@ class EdgeWeights(nn.Module):
         return torch.cat([self.weight, self.bias.unsqueeze(1)], dim=1) / self.norm
 
     def forward(self, basis: torch.Tensor) -> torch.Tensor:
-        return shape_edge_weights(torch.bmm(self.matrix().expand(basis.shape[0], -1, -1), basis), self)
+        return edge_weights_of([self], basis)[0]
 
 
 def shape_edge_weights(flat: torch.Tensor, edges: EdgeWeights) -> torch.Tensor:

@@ -96,9 +96,10 @@ def ccat(tensors: Sequence[torch.Tensor], dim: int) -> torch.Tensor:
     return torch.view_as_complex(torch.cat([torch.view_as_real(t) for t in tensors], dim=dim - 1))
 
 
-def lowered(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-    """``scale · η x`` as [B, N, 4, 1]: Minkowski products with x become plain sums over the 4-axis."""
-    return x.unsqueeze(-1) * (scale * _metric(x.real.dtype, x.device)).view(4, 1)
+def lowered(v: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """``scale · η v`` for 4-vectors on axis -2 ([..., 4, C]): Minkowski products with v become plain
+    sums over that axis."""
+    return v * (scale * _metric(v.real.dtype, v.device)).view(4, 1)
 
 
 def aggregate(f: torch.Tensor, g: torch.Tensor, widths: Sequence[int]) -> list[torch.Tensor]:
@@ -220,7 +221,7 @@ class LMPLayer(nn.Module):
         kappa = self.kappa.real
         xc = x.unsqueeze(-1)  # [B, N, 4, 1], broadcast over channels
         if x_low is None:
-            x_low = lowered(x, kappa)  # κ <x, w> = Σ_μ x_low_μ w_μ
+            x_low = lowered(xc, kappa)  # κ <x, w> = Σ_μ x_low_μ w_μ
         s1 = s.unsqueeze(2)  # [B, N, 1, C]
         # per node j: s (1), v (4), s x (4), κ <x, v> (1)
         g = ccat([s1, v, s1 * xc, (x_low * v).sum(2, keepdim=True)], dim=-2)  # [B, N, 10, C]
@@ -239,7 +240,7 @@ class LMPLayer(nn.Module):
                 scalar_parts.append((x_low * fv).sum(2) - fxv.squeeze(2))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
         sv = s1 * v
-        v_low = v * (kappa * _metric(v.real.dtype, v.device)).view(4, 1)
+        v_low = lowered(v, kappa)
         scalar_parts += [s * s, (v_low * v).sum(2)]
         vector_parts += [sv, sv]
         v_out = self.mix[irrep_key(VECTOR)](ccat(vector_parts, dim=-1))
@@ -354,7 +355,7 @@ class LMPStack(nn.Module):
                 torch.where(keep, feats.s, zero), torch.where(keep.unsqueeze(-1), feats.v, zero)
             )
             x = torch.where(keep, x, torch.zeros((), dtype=x.dtype, device=x.device))
-        x_low = lowered(x, self.layers[0].kappa.real)
+        x_low = lowered(x.unsqueeze(-1), self.layers[0].kappa.real)
         for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
             feats = layer(feats, x, f, node_mask, x_low)
         return feats
