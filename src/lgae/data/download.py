@@ -139,8 +139,8 @@ def download_class(
     check_classes([jet_class], key="jet class")
     target = Path(data_dir) / f"{jet_class}.hdf5"
     known = (md5 or "").lower() or (sidecar(target).read_text().strip() if sidecar(target).is_file() else "")
-    if target.is_file() and known:
-        local = md5sum(target)
+    local = md5sum(target) if target.is_file() else None  # a large file: hashed once
+    if local and known:
         if local == known:
             log.info("%s verified against its known MD5, no download needed", target)
             _remember(target, local)
@@ -152,7 +152,7 @@ def download_class(
             f"data.jetnet.md5.{jet_class} = {md5} in the config, but Zenodo record {record} lists "
             f"{remote.md5} for {target.name}; correct the config."
         )
-    if target.is_file() and md5sum(target) == remote.md5:
+    if local == remote.md5:
         log.info("%s matches Zenodo's MD5", target)
     else:
         _fetch(remote, target, timeout)
