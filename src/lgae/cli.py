@@ -195,7 +195,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-epochs", type=int, default=20000)
     p.add_argument("--patience", type=int, default=200)
     p.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto (a free GPU of its own if any, else the CPU), cuda (the same, but never the CPU), cpu, "
+        "or cuda:K (exactly that one, unclaimed)",
+    )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
     p.add_argument("--stop-after-epochs", type=int, default=None, help=argparse.SUPPRESS)
@@ -205,6 +210,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _run_train(args: argparse.Namespace) -> None:
     import json
 
+    from lgae.devices import claim_device
     from lgae.train import TrainPaths, TrainSettings, train
 
     try:
@@ -229,14 +235,15 @@ def _run_train(args: argparse.Namespace) -> None:
         dtype=args.dtype,
         background=tuple(_classes(args.background)),
     )
-    train(
-        settings,
-        TrainPaths(args.data_dir, args.out_dir),
-        device=args.device,
-        threads=args.threads,
-        stop_after_epochs=args.stop_after_epochs,
-        progress=not args.no_progress,
-    )
+    with claim_device(args.device) as device:  # a GPU of its own, held until training ends
+        train(
+            settings,
+            TrainPaths(args.data_dir, args.out_dir),
+            device=device,
+            threads=args.threads,
+            stop_after_epochs=args.stop_after_epochs,
+            progress=not args.no_progress,
+        )
 
 
 # ------------------------------------------------------------------------------------------ plumbing
