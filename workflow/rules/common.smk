@@ -1,13 +1,33 @@
 # Shared definitions: paths and the command that runs a pipeline step through the lgae package.
 import json
 import os
+import shlex
+import sys
+
+from snakemake.settings.types import DeploymentMethod
 
 DATA = config["data"]
 SOURCE = DATA["source"]
 CLASSES = DATA["classes"]
 SPLITS = ["train", "valid", "test"]
-# Rules run the package from this checkout, so that a conda env (which strips PYTHONPATH) needs no install.
-LGAE = f"PYTHONPATH={workflow.basedir}/src python -m lgae"
+
+
+class LgaeCommand:
+    """`lgae` run from this checkout's src/ (conda jobs lose PYTHONPATH, so it is set inline), by the
+    interpreter of the job's environment: in a --use-conda env that env's `python`; otherwise the one
+    running Snakemake, whose packages the jobs need (a `python` on PATH may be another or none).
+
+    Not a str on purpose: Snakemake leaves such params out of its rerun triggers, so that moving the
+    checkout or switching between a venv and --use-conda retrains nothing."""
+
+    def __str__(self):
+        methods = workflow.deployment_settings.deployment_method
+        in_env = DeploymentMethod.CONDA in methods or DeploymentMethod.APPTAINER in methods
+        python = "python" if in_env else shlex.quote(sys.executable)
+        return f"PYTHONPATH={shlex.quote(f'{workflow.basedir}/src')} {python} -m lgae"
+
+
+LGAE = LgaeCommand()
 
 
 wildcard_constraints:
