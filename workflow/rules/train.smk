@@ -12,7 +12,6 @@ rule train:
         "results/logs/train/{model}_{latent}_seed{seed}_frac{frac}.log",
     benchmark:
         "results/benchmarks/train/{model}_{latent}_seed{seed}_frac{frac}.tsv"
-    retries: 2  # a job killed by a walltime limit resumes from its checkpoint on the next attempt
     conda:
         "../../envs/lgae.yaml"
     threads: TRAIN["threads"]
