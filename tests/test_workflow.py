@@ -238,3 +238,14 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     # a second run has nothing left to do
     again = _snakemake("-n", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # changing one model's settings reruns that model's trainings (CNNAE: main and scan), nothing else
+    cfg["models"]["cnnae"]["dtype"] = "float64"
+    path.write_text(yaml.safe_dump(cfg))
+    changed = _snakemake(
+        "-n", "--cores", "2", "--configfile", str(path), "--printshellcmds", cwd=workflow_dir
+    )
+    counts = _job_counts(changed.stdout)
+    assert counts["train"] == 2, changed.stdout
+    assert not {"generate", "preprocess"} & set(counts)
+    assert "--model cnnae --latent 55 --seed 1 --fraction 1 " in changed.stdout
+    assert "--model cnnae --latent 55 --seed 1 --fraction 0.1 " in changed.stdout
