@@ -4,7 +4,8 @@ Reads ``results/data/processed/pythia`` (run the quick pipeline's data stage fir
 ``snakemake --cores all --configfile config/quick.yaml data``). Each model trains for one epoch on the
 full QCD training split of that sample (g + q) and evaluates the validation split, with the latent size
 of the paper's reconstruction figures, batch 256, in the dtype given.
-Run: ``python benchmarks/bench_epoch.py [--dtype float64] [--threads 2]``.
+``--fraction`` trains on that fraction of the training split (the data-efficiency scan; the validation
+split is evaluated whole). Run: ``python benchmarks/bench_epoch.py [--dtype float64] [--threads 2]``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,17 @@ def main() -> None:
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", nargs="+", default=list(LATENTS))
+    parser.add_argument("--fraction", type=float, default=1.0, help="fraction of the training split")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for name in args.models:
         settings = TrainSettings(
-            model=name, latent=LATENTS[name], max_epochs=1, batch_size=256, dtype=args.dtype
+            model=name,
+            latent=LATENTS[name],
+            train_fraction=args.fraction,
+            max_epochs=1,
+            batch_size=256,
+            dtype=args.dtype,
         )
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
@@ -44,6 +51,7 @@ def main() -> None:
                     "model": name,
                     "latent": LATENTS[name],
                     "dtype": args.dtype,
+                    "fraction": args.fraction,
                     "threads": args.threads,
                     "train_jets": meta["train_jets"],
                     "valid_jets": meta["valid_jets"],

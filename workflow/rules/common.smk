@@ -18,7 +18,7 @@ class LgaeCommand:
     running Snakemake, whose packages the jobs need (a `python` on PATH may be another or none).
 
     Not a str on purpose: Snakemake leaves such params out of its rerun triggers, so that moving the
-    checkout or switching between a venv and --use-conda retrains nothing."""
+    checkout or the venv retrains nothing (the software environment has its own trigger)."""
 
     def __str__(self):
         methods = workflow.deployment_settings.deployment_method
