@@ -17,7 +17,7 @@ import torch
 
 from lgae import devices
 from lgae.devices import NoFreeDeviceError, claim_device
-from lgae.errors import ConfigError
+from lgae.errors import ConfigError, LGAEError
 
 # A job process: fakes `physical` GPUs the way NVML counts them (CUDA_VISIBLE_DEVICES respected), claims
 # a device, reports what it got, and holds the claim until its stdin closes.
@@ -236,3 +236,19 @@ def test_train_command_reports_a_missing_gpu_in_one_line(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "no CUDA device is visible" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_lock_directory_is_named_with_the_fix(monkeypatch, tmp_path):
+    _fake_gpus(monkeypatch, 2)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(LGAEError, match=devices.LOCK_DIR_ENV), claim_device("auto", locks=blocker / "locks"):
+        pass
+
+
+def test_the_lock_directory_is_shared_by_every_user(monkeypatch, tmp_path):
+    _fake_gpus(monkeypatch, 2)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    with claim_device("auto", locks=tmp_path / "locks"):
+        assert (tmp_path / "locks").stat().st_mode & 0o7777 == 0o1777

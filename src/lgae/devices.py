@@ -70,6 +70,21 @@ def _try_lock(path: Path) -> int | None:
     return fd
 
 
+def _lock_directory(directory: Path) -> Path:
+    """The lock directory, created shared like /tmp (sticky, writable by all) so every user's jobs meet."""
+    try:
+        directory.mkdir(parents=True)
+        directory.chmod(0o1777)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise LGAEError(
+            f"{directory}: cannot create the GPU lock directory ({exc}); set {LOCK_DIR_ENV} to a "
+            "directory every job on this machine can write"
+        ) from exc
+    return directory
+
+
 def _lock_path(directory: Path, name: str) -> Path:
     return directory / f"gpu-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.lock"
 
@@ -137,8 +152,7 @@ def claim_device(
         log.info("device: cuda:0 (the only visible GPU, %s; CUDA_VISIBLE_DEVICES=%s)", names[0], visible)
         yield "cuda:0"
         return
-    directory = Path(locks) if locks is not None else lock_dir()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _lock_directory(Path(locks) if locks is not None else lock_dir())
     started, waiting_logged = time.monotonic(), False
     while True:
         for index, name in enumerate(names):
