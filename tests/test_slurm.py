@@ -8,7 +8,7 @@ partitions, GPU, CPU, memory and walltime requests, succeed, and leave their log
 says. Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills it
 (TIMEOUT), Snakemake resubmits it, and the second attempt resumes from the checkpoint.
 
-Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. ~5 minutes.
+Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. ~6 minutes.
 """
 
 from __future__ import annotations
