@@ -7,7 +7,7 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -15,12 +15,11 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
-validate(config, "config/schema.yaml")
-
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from lgae.config import check_consistency  # noqa: E402
+from lgae import names  # noqa: E402
+from lgae.config import validate  # noqa: E402
 
-check_consistency(config)
+validate(config)  # config/schema.yaml, its names filled in from lgae.names, and the cross-key checks
 
 
 include: "workflow/rules/common.smk"

@@ -72,7 +72,7 @@ def test_dry_run_quick_config_generates_with_pythia(workflow_dir):
     counts = _job_counts(result.stdout)
     assert counts["generate"] == 5
     assert counts["preprocess"] == 5
-    assert counts["train"] == 5 + 3  # one model each, plus the scan at fraction 0.1
+    assert counts["train"] == 7 + 3  # Min-Max and Mix at τ = 2 and one more, a baseline each; scan at 0.1
     assert "download" not in counts
 
 
@@ -101,7 +101,7 @@ def test_more_seeds_in_the_config_give_more_jobs(workflow_dir, tmp_path):
     path = tmp_path / "seeds.yaml"
     path.write_text(yaml.safe_dump(cfg))
     counts = _job_counts(_snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir).stdout)
-    assert counts["train"] == 5 * 3 + 3
+    assert counts["train"] == 7 * 3 + 3
 
 
 def test_lint_is_clean(workflow_dir):
@@ -228,7 +228,7 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     result = _snakemake("--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     models = sorted((workflow_dir / "results" / "models").glob("*/*/seed1/frac*/model.pt"))
-    assert len(models) == 8
+    assert len(models) == 10
     meta = json.loads((workflow_dir / "results/models/lgae-mix/9/seed1/frac1/meta.json").read_text())
     assert meta["settings"]["loss"] == "mse"
     assert meta["train_jets"] == 2 * round(0.6 * 120)

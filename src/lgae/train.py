@@ -36,12 +36,11 @@ from lgae.io import atomic_path, write_json
 from lgae.losses import paper_loss, reconstruction_loss
 from lgae.models import build
 from lgae.models.base import JetAutoencoder
+from lgae.models.io import DTYPES, load_model, save_model
 from lgae.models.registry import latent_argument
 from lgae.seeding import derive_seed
 
 log = logging.getLogger(__name__)
-
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class TrainingError(LGAEError):
@@ -408,18 +407,7 @@ def _finish(
         "git": _git_revision(),
         "host": platform.node(),
     }
-    buffer = io.BytesIO()
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "name": settings.model,
-            "hyperparameters": model.hyperparameters,
-            **meta,
-        },
-        buffer,
-    )
-    with atomic_path(paths.model) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    save_model(paths.model, model, meta)
     _write_history(paths.history, state["history"])
     write_json(paths.meta, meta)
     log.info(
@@ -429,12 +417,5 @@ def _finish(
 
 
 def load_trained(path: str | os.PathLike[str], device: str = "cpu") -> JetAutoencoder:
-    """A trained model from ``model.pt``, in the dtype it was trained in."""
-    path = Path(path)
-    if not path.is_file():
-        raise LGAEError(f"{path}: trained model not found; run the train step first")
-    payload = torch.load(path, map_location=device, weights_only=False)
-    options = {k: v for k, v in payload["hyperparameters"].items() if k != "name"}
-    model = build(payload["name"], **options).to(DTYPES[payload["settings"]["dtype"]])
-    model.load_state_dict(payload["state_dict"])
-    return model.to(device).eval()
+    """A trained model from ``model.pt``, in the dtype it was trained in (see :mod:`lgae.models.io`)."""
+    return load_model(path, device)[0]

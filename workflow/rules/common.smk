@@ -5,14 +5,14 @@ import os
 DATA = config["data"]
 SOURCE = DATA["source"]
 CLASSES = DATA["classes"]
-SPLITS = ["train", "valid", "test"]
+SPLITS = list(names.SPLITS)
 # Rules run the package from this checkout, so that a conda env (which strips PYTHONPATH) needs no install.
 LGAE = f"PYTHONPATH={workflow.basedir}/src python -m lgae"
 
 
 wildcard_constraints:
-    cls="|".join(["g", "q", "t", "w", "z"]),
-    source="jetnet|pythia",
+    cls="|".join(names.CLASSES),
+    source="|".join(names.SOURCES),
     split="|".join(SPLITS),
 
 
@@ -33,7 +33,7 @@ SCAN = config["data_efficiency"]
 
 
 wildcard_constraints:
-    model="|".join(["lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae"]),
+    model="|".join(names.MODEL_NAMES),
     latent=r"\d+",
     seed=r"\d+",
     frac=r"[0-9.]+(e-?[0-9]+)?",

@@ -20,15 +20,8 @@ import numpy as np
 
 from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
+from lgae.names import CLASSES
 
-CLASSES: tuple[str, ...] = ("g", "q", "t", "w", "z")
-CLASS_NAMES: dict[str, str] = {
-    "g": "gluon",
-    "q": "light quark",
-    "t": "top quark",
-    "w": "W boson",
-    "z": "Z boson",
-}
 PARTICLE_FEATURES: tuple[str, ...] = ("etarel", "phirel", "ptrel", "mask")
 JET_FEATURES: tuple[str, ...] = ("pt", "eta", "mass", "num_particles")
 

@@ -22,11 +22,11 @@ from lgae import lorentz
 from lgae.data.jetnet_format import RawJets, check_classes, read_raw
 from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
+from lgae.names import SPLITS
 from lgae.seeding import rng
 
 log = logging.getLogger(__name__)
 
-SPLITS: tuple[str, ...] = ("train", "valid", "test")
 GEV_PER_TEV = 1000.0
 
 

@@ -8,14 +8,13 @@ from collections.abc import Callable
 
 from lgae.errors import ConfigError
 from lgae.models.base import JetAutoencoder
+from lgae.names import MODEL_NAMES
 
 Factory = Callable[..., JetAutoencoder]
 
 #: the modules that define models, imported on first use so that importing the registry stays cheap
 _MODEL_MODULES = ("lgae.models.lgae", "lgae.models.gnnae", "lgae.models.cnnae")
 _FACTORIES: dict[str, Factory] = {}
-
-MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae")
 
 
 #: the hyperparameter that sets the latent size of each family (τ_(1/2,1/2), or dim(L) / d per particle)

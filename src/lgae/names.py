@@ -1,0 +1,25 @@
+"""Every name the pipeline shares, defined once: read by the library, the config schema, the command
+line and the Snakemake wildcards (no dependencies, so that anything can import it cheaply)."""
+
+from __future__ import annotations
+
+#: JetNet's jet classes, in its label order (g = 0, …, z = 4)
+CLASSES: tuple[str, ...] = ("g", "q", "t", "w", "z")
+CLASS_NAMES: dict[str, str] = {
+    "g": "gluon",
+    "q": "light quark",
+    "t": "top quark",
+    "w": "W boson",
+    "z": "Z boson",
+}
+#: the splits of every processed class file
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+#: where jets come from
+SOURCES: tuple[str, ...] = ("jetnet", "pythia")
+#: the models of ``lgae.models.build``
+MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae")
+#: every reconstruction loss / distance, and those a model can be trained with (EMD is not differentiable)
+LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
+TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
+#: floating-point precisions of training and evaluation
+DTYPE_NAMES: tuple[str, ...] = ("float32", "float64")
