@@ -23,3 +23,18 @@ LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
 TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
 #: floating-point precisions of training and evaluation
 DTYPE_NAMES: tuple[str, ...] = ("float32", "float64")
+#: the hyperparameter that sets each model's latent size (τ_(1/2,1/2), dim(L) or d): training sets it from
+#: ``--latent`` / ``models.<name>.latents``, so it may not also appear among a model's hyperparameters
+LATENT_ARGUMENTS: dict[str, str] = {
+    "lgae-min-max": "latent_vectors",
+    "lgae-mix": "latent_vectors",
+    "lgae-mean": "latent_vectors",
+    "gnnae-jl": "latent_dim",
+    "gnnae-pl": "latent_dim",
+    "cnnae": "latent_dim",
+}
+#: the training losses each model supports: the CNNAE reconstructs an image, which only MSE compares
+MODEL_TRAINING_LOSSES: dict[str, tuple[str, ...]] = {
+    **{name: TRAINING_LOSSES for name in MODEL_NAMES if name != "cnnae"},
+    "cnnae": ("mse",),
+}

@@ -239,6 +239,36 @@ def test_build_rejects_unknown_models_and_hyperparameters():
         build("lgae-mix", max_irrep=(0, 0))
 
 
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        (
+            "lgae-mix",
+            {"latent_vector": 3},
+            r"no hyperparameter 'latent_vector'; valid ones: .*latent_vectors",
+        ),
+        ("lgae-min-max", {"aggregation": "mix"}, "no hyperparameter 'aggregation'"),  # the factory's own
+        ("lgae-mix", {"num_basis": "ten"}, r"num_basis = 'ten': model 'lgae-mix' expects an integer"),
+        (
+            "lgae-mix",
+            {"encoder_channels": [2, "a"]},
+            "encoder_channels = \\[2, 'a'\\]: .* each item an integer",
+        ),
+        ("lgae-mean", {"path": "slow"}, "path = 'slow': .* expects one of 'auto', 'fast', 'general'"),
+        ("lgae-mix", {"edge_per_channel": 1}, "edge_per_channel = 1: .* expects true or false"),
+        ("gnnae-jl", {"embedding": 3}, "embedding = 3: model 'gnnae-jl' expects a string"),
+        ("gnnae-pl", {"negative_slope": "0.2"}, "negative_slope = '0.2': .* expects a finite number"),
+        ("cnnae", {"npix": 10}, "model 'cnnae': npix must be a positive multiple of 4"),
+    ],
+)
+def test_hyperparameter_names_and_values_are_checked_in_one_line(name, options, message):
+    """A wrong name lists the valid ones; a wrong value names the key and the expected type (it used to
+    reach torch and dump its overloads)."""
+    with pytest.raises(ConfigError, match=message) as error:
+        build(name, **options)
+    assert "\n" not in str(error.value)
+
+
 def test_interface_shapes_and_dtypes(qcd_jets):
     p4, mask = qcd_jets
     for dtype in (torch.float32, torch.float64):

@@ -284,19 +284,19 @@ def canonical_to_cartesian(feats: Features) -> NodeFeatures:
 
 
 # ---------------------------------------------------------------------------------------- factories
-@register("lgae-min-max")
+@register("lgae-min-max", options_of=LGAE, fixed=("aggregation",))
 def lgae_min_max(latent_vectors: int = 4, **options: object) -> LGAE:
     """LGAE-Min-Max; the paper's reconstruction figures use τ_(1/2,1/2) = 4 (56.67 %)."""
     return LGAE(aggregation="min-max", latent_vectors=latent_vectors, **options)
 
 
-@register("lgae-mix")
+@register("lgae-mix", options_of=LGAE, fixed=("aggregation",))
 def lgae_mix(latent_vectors: int = 9, **options: object) -> LGAE:
     """LGAE-Mix; the paper's reconstruction figures use τ_(1/2,1/2) = 9 (61.67 %)."""
     return LGAE(aggregation="mix", latent_vectors=latent_vectors, **options)
 
 
-@register("lgae-mean")
+@register("lgae-mean", options_of=LGAE, fixed=("aggregation",))
 def lgae_mean(latent_vectors: int = 4, **options: object) -> LGAE:
     """LGAE with mean aggregation (described in the paper, not used in its tables)."""
     return LGAE(aggregation="mean", latent_vectors=latent_vectors, **options)
