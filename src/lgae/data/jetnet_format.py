@@ -57,6 +57,8 @@ class RawJets:
 def read_raw(path: str | os.PathLike[str], num_particles: int = 30) -> RawJets:
     """Read and validate a JetNet-layout file; every defect is reported with the file name and the fix."""
     path = Path(path)
+    if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 1:
+        raise ConfigError(f"num_particles = {num_particles!r}: must be a positive integer (JetNet-30: 30)")
     if not path.is_file():
         raise DataError(
             f"{path}: file not found. Run `lgae download` (JetNet) or `lgae generate` (Pythia) first."
