@@ -257,6 +257,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _os_error(exc: OSError) -> str:
+    """An operating-system error in one line: the path, what went wrong, what to check."""
+    where = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    what = exc.strerror or str(exc)
+    return f"{where}: {what}; check that the path exists, is writable and has free space" if where else what
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -266,6 +273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.handler(args)
     except LGAEError as exc:
         print(f"lgae {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path the user gave: unwritable, a file where a folder should be, disk full
+        print(f"lgae {args.command}: error: {_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lgae {args.command}: interrupted", file=sys.stderr)
