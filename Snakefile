@@ -12,7 +12,12 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The paper's configuration, unless the user gives their own: a --configfile alone decides what runs
+# (it must be complete, the schema says so), it is not merged onto this one. --config key=value
+# overrides apply on top of either.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))

@@ -76,6 +76,66 @@ def test_dry_run_quick_config_generates_with_pythia(workflow_dir):
     assert "download" not in counts
 
 
+def _one_model_config(path: Path) -> Path:
+    """The quick config with one model, LGAE-Mix τ = 2, trained on the full split and on 10 % of it."""
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["models"] = {"lgae-mix": {"latents": [2], "loss": "mse", "hyperparameters": {}}}
+    cfg["data_efficiency"] = {"models": {"lgae-mix": 2}, "fractions": [0.1, 1.0], "seeds": [1]}
+    for figure in lgae_config.FIGURE_MODEL_KEYS:
+        cfg["figures"][figure] = {"lgae-mix": 2}
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_a_user_config_alone_decides_the_jobs(workflow_dir, tmp_path):
+    """--configfile is not merged onto config/config.yaml: a config listing one model plans that model."""
+    config = _one_model_config(tmp_path / "one.yaml")
+    result = _snakemake(
+        "-n", "--cores", "1", "--configfile", str(config), "--printshellcmds", cwd=workflow_dir
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    counts = _job_counts(result.stdout)
+    assert counts["train"] == 2
+    assert counts["generate"] == 5
+    planned = sorted(set(re.findall(r"results/models/[^ ]+/model\.pt", result.stdout)))
+    assert planned == [
+        "results/models/lgae-mix/2/seed1/frac0.1/model.pt",
+        "results/models/lgae-mix/2/seed1/frac1/model.pt",
+    ]
+
+
+def test_config_overrides_apply_on_top_of_either_config(workflow_dir):
+    paper = _job_counts(
+        _snakemake("-n", "--cores", "1", "--config", "data={source: pythia}", cwd=workflow_dir).stdout
+    )
+    assert (paper.get("generate"), paper.get("download"), paper["train"]) == (5, None, 314)
+    quick = _snakemake(
+        "-n",
+        "--cores",
+        "1",
+        "--configfile",
+        "config/quick.yaml",
+        "--config",
+        "data={source: jetnet}",
+        cwd=workflow_dir,
+    )
+    counts = _job_counts(quick.stdout)
+    assert (counts.get("download"), counts.get("generate"), counts["train"]) == (5, None, 10)
+
+
+def test_config_errors_stop_the_dry_run(workflow_dir, tmp_path):
+    """Per-model hyperparameters are checked at `snakemake -n` time, not in the first training job."""
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["models"]["lgae-mix"]["hyperparameters"] = {"num_basis": "ten"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = _snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir)
+    assert result.returncode != 0
+    assert "models.lgae-mix.hyperparameters.num_basis = 'ten': model 'lgae-mix' expects an integer" in (
+        result.stdout + result.stderr
+    )
+
+
 def test_train_rule_asks_for_a_gpu_and_records_logs_and_timings(workflow_dir):
     result = _snakemake(
         "-n",
@@ -138,6 +198,27 @@ def test_unknown_config_key_is_named(workflow_dir, tmp_path):
         (lambda c: c["data"].update(background=["g", "q"], classes=["g", "t"]), "data.background"),
         (lambda c: c["data"].update(split=[0.5, 0.3, 0.3]), "data.split"),
         (lambda c: c["data"]["pythia"].update(jet_pt_min=2000.0), "jet_pt_min"),
+        (lambda c: c["data"].update(split=[1.0, 0.0, 0.0]), "the valid and test split would be empty"),
+        (
+            lambda c: c["data"]["pythia"].update(jets_per_class=2),
+            "= 2 split [0.6, 0.2, 0.2] leaves the valid",
+        ),
+        (
+            lambda c: c["models"]["cnnae"].update(loss="chamfer"),
+            "models.cnnae.loss = chamfer: cnnae trains with mse",
+        ),
+        (
+            lambda c: c["models"]["lgae-mix"].update(hyperparameters={"num_basi": 4}),
+            "models.lgae-mix.hyperparameters: model 'lgae-mix' has no hyperparameter 'num_basi'; valid ones:",
+        ),
+        (
+            lambda c: c["models"]["gnnae-jl"].update(hyperparameters={"latent_dim": 30}),
+            "models.gnnae-jl.hyperparameters.latent_dim: the latent size is set by models.gnnae-jl.latents",
+        ),
+        (
+            lambda c: c["models"]["lgae-mix"].update(hyperparameters={"num_particles": 20}),
+            "models.lgae-mix.hyperparameters.num_particles = 20, but the data has data.num_particles = 30",
+        ),
     ],
 )
 def test_bad_config_values_are_reported_with_their_key(tmp_path, edit, message):
@@ -238,3 +319,16 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     # a second run has nothing left to do
     again = _snakemake("-n", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # another data.seed: the data is preprocessed again and the model trained afresh on it, never
+    # resumed from the old data's finished checkpoint
+    cfg["data"]["seed"] = 7
+    path.write_text(yaml.safe_dump(cfg))
+    run = "results/models/lgae-mix/9/seed1/frac1"
+    rerun = _snakemake(f"{run}/model.pt", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = (workflow_dir / "results/logs/train/lgae-mix_9_seed1_frac1.log").read_text()
+    assert "resuming" not in log
+    assert "made with other data" in log
+    meta = json.loads((workflow_dir / run / "meta.json").read_text())
+    assert (meta["resumed_from_epoch"], meta["epochs_this_call"]) == (0, 1)
+    assert {f["seed"] for f in meta["data"]["files"].values()} == {7}

@@ -77,12 +77,67 @@ def check_consistency(config: dict[str, Any]) -> None:
         )
     if abs(sum(data["split"]) - 1.0) > 1e-9:
         raise ConfigError(f"data.split = {data['split']} sums to {sum(data['split'])}, not 1")
+    _check_split(data)
     pythia = data["pythia"]
     if pythia["jet_pt_min"] >= pythia["jet_pt_max"]:
         raise ConfigError("data.pythia.jet_pt_min must be below data.pythia.jet_pt_max")
     if pythia["pthat_max"] > 0 and pythia["pthat_min"] >= pythia["pthat_max"]:
         raise ConfigError("data.pythia.pthat_min must be below data.pythia.pthat_max (or set pthat_max <= 0)")
+    _check_models(config)
     _check_figures(config)
+
+
+def _check_split(data: dict[str, Any]) -> None:
+    """Every split gets jets: an empty validation split would make the loss read 0 and stop training
+    silently, an empty test split would leave nothing to evaluate."""
+    empty = [name for name, fraction in zip(names.SPLITS, data["split"], strict=True) if fraction <= 0]
+    if empty:
+        raise ConfigError(
+            f"data.split = {data['split']}: the {' and '.join(empty)} split would be empty; "
+            "give every split a positive fraction"
+        )
+    if data["source"] == "pythia":
+        n_jets = data["pythia"]["jets_per_class"]
+        n_train, n_valid = (round(f * n_jets) for f in data["split"][:2])
+        sizes = (n_train, n_valid, n_jets - n_train - n_valid)
+        small = [name for name, size in zip(names.SPLITS, sizes, strict=True) if size < 1]
+        if small:
+            raise ConfigError(
+                f"data.pythia.jets_per_class = {n_jets} split {data['split']} leaves the "
+                f"{' and '.join(small)} split empty (sizes {list(sizes)}); generate more jets"
+            )
+
+
+def _check_models(config: dict[str, Any]) -> None:
+    """Per model: a loss it can train with, hyperparameters it accepts (names and values), no latent size
+    outside ``latents``, and the data's number of particles."""
+    hyperparameters = {}
+    for model, spec in config["models"].items():
+        key = f"models.{model}"
+        if spec["loss"] not in names.MODEL_TRAINING_LOSSES[model]:
+            raise ConfigError(
+                f"{key}.loss = {spec['loss']}: {model} trains with "
+                f"{' or '.join(names.MODEL_TRAINING_LOSSES[model])}"
+            )
+        latent_key = names.LATENT_ARGUMENTS[model]
+        if latent_key in spec["hyperparameters"]:
+            raise ConfigError(
+                f"{key}.hyperparameters.{latent_key}: the latent size is set by {key}.latents; "
+                "remove it from the hyperparameters"
+            )
+        particles = spec["hyperparameters"].get("num_particles", config["data"]["num_particles"])
+        if particles != config["data"]["num_particles"]:
+            raise ConfigError(
+                f"{key}.hyperparameters.num_particles = {particles}, but the data has "
+                f"data.num_particles = {config['data']['num_particles']} per jet; make them agree"
+            )
+        if spec["hyperparameters"]:
+            hyperparameters[model] = spec["hyperparameters"]
+    if hyperparameters:  # the registry imports torch: only when there is something to check
+        from lgae.models.registry import check_hyperparameters
+
+        for model, values in hyperparameters.items():
+            check_hyperparameters(model, values, key=f"models.{model}.hyperparameters")
 
 
 #: figures that read the Lorentz latent or scan Lorentz equivariance: they show LGAEs only
