@@ -31,6 +31,7 @@ __all__ = [
     "per_sample_deviation",
 ]
 
+
 def _real_dtype(dtype: torch.dtype) -> torch.dtype:
     return {torch.complex128: torch.float64, torch.complex64: torch.float32}.get(dtype, dtype)
 
@@ -116,7 +117,9 @@ def assert_equivariant(
         expected = output if transform_output is None else transform_output(output)
         got = fn(*transform_inputs(*inputs))
     if all(float(b.abs().max()) == 0 for _, b in _pairs(got, expected) if b.numel()):
-        raise AssertionError(f"{what or 'output'}: the expected output is exactly zero, so the test proves nothing")
+        raise AssertionError(
+            f"{what or 'output'}: the expected output is exactly zero, so the test proves nothing"
+        )
     if reduce == "median":
         ((a, b),) = _pairs(got, expected)
         measured = float(per_sample_deviation(a, b).median())
