@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -261,6 +262,35 @@ def test_shipped_configs_validate(name):
 def test_everything_the_pipeline_imports_imports(module):
     """`pip check` is blind to the numpy-ABI break of jetnet's wasserstein dependency: import for real."""
     importlib.import_module(module)
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", "2 errors"), ("", "2 skipped")], ids=["ci", "developer"]
+)
+def test_physics_tests_fail_under_ci_without_the_gen_extra(tmp_path, ci, outcome):
+    """Without pythia8mc and fastjet a developer's run skips the physics tests, a CI run fails on them."""
+    for module in ("pythia8mc", "fastjet"):  # shadow the installed modules: as if not installed
+        (tmp_path / f"{module}.py").write_text(f"raise ModuleNotFoundError('hidden', name={module!r})\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "LGAE_REQUIRE_GEN")}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *filter(None, [env.get("PYTHONPATH")])])
+    if ci:
+        env["CI"] = ci
+    tests = [
+        "tests/data/test_generate.py::test_output_depends_on_the_seed_only",  # marked `gen`
+        "tests/data/test_preprocess.py::test_momenta_are_massless_in_tev_and_padding_is_zero",  # the fixture
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert outcome in result.stdout, result.stdout[-2000:]
+    assert (result.returncode != 0) == bool(ci)
+    if ci:
+        assert "CI must run the physics tests, not skip them" in result.stdout
 
 
 def test_cli_help_says_what_each_step_reads_and_writes():
