@@ -86,8 +86,8 @@ def test_boosts_along_z_up_to_cosh_10_paper_metric(qcd_jets, name):
 
 
 def _strict_boosts_along_z(model: LGAE, p4: torch.Tensor, mask: torch.Tensor) -> None:
-    """The strict deviation of Fig. 9's boosts up to γ = 100 (it grows like γ² × rounding)."""
-    for alpha in np.linspace(0.0, 10.0, 26)[1:]:
+    """The strict deviation of every other boost of Fig. 9 up to γ = 100 (it grows like γ² × rounding)."""
+    for alpha in np.linspace(0.0, 10.0, 26)[1::2]:
         lam = lorentz.boost(float(alpha), (0.0, 0.0, 1.0))
         if gamma(lam) < 100:
             assert_equivariant(
@@ -125,7 +125,7 @@ def test_rotations_about_z(qcd_jets, name):
     model = _model(name)
     points = rotation_scan(model, p4, mask)
     assert max(p.paper for p in points) <= 1e-12  # the paper's Eq. 13 (Fig. 9 shows up to 7e-13)
-    for theta in np.linspace(0.0, 2 * np.pi, 26)[1:]:  # strict: measured ≤ 1.1e3 ε
+    for theta in np.linspace(0.0, 2 * np.pi, 26)[1::2]:  # strict, every other angle: measured ≤ 1.1e3 ε
         rot = lorentz.rotation(float(theta), (0.0, 0.0, 1.0))
         assert_equivariant(
             model,
