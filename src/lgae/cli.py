@@ -169,7 +169,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
             "Reads: <data-dir>/<class>_{train,valid}.h5 for the background classes. "
             "Writes: <out-dir>/model.pt (best model), history.csv (per-epoch losses and timings), "
             "meta.json (settings, data, versions, timings) and checkpoint.pt (resume state, updated every "
-            "epoch). Rerunning the same command resumes from checkpoint.pt."
+            "epoch). Rerunning the same command resumes from checkpoint.pt; a checkpoint made with other "
+            "settings or other data is set aside (checkpoint.<fingerprint>.pt) and training starts over."
         ),
     )
     p.add_argument("--model", required=True, choices=MODEL_NAMES)
