@@ -23,3 +23,23 @@ LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
 TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
 #: floating-point precisions of training and evaluation
 DTYPE_NAMES: tuple[str, ...] = ("float32", "float64")
+
+#: how the paper writes the model names
+MODEL_DISPLAY: dict[str, str] = {
+    "lgae-min-max": "LGAE-Min-Max",
+    "lgae-mix": "LGAE-Mix",
+    "lgae-mean": "LGAE-Mean",
+    "gnnae-jl": "GNNAE-JL",
+    "gnnae-pl": "GNNAE-PL",
+    "cnnae": "CNNAE",
+}
+
+
+def model_label(model: str, latent: int) -> str:
+    """The paper's name of a model with its latent size, e.g. ``LGAE-Mix (τ=9)``."""
+    name = MODEL_DISPLAY.get(model, model)
+    if model.startswith("lgae"):
+        return f"{name} (τ={latent})"
+    if model == "gnnae-pl":
+        return f"{name} (dim(L)={latent}×30)"
+    return f"{name} (dim(L)={latent})"
