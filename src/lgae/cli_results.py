@@ -135,7 +135,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--predictions-dir", type=Path, required=True)
     p.add_argument("--out-dir", type=Path, required=True)
     p.add_argument("--background", nargs="+", default=["g", "q"], choices=CLASSES)
-    p.add_argument("--signals", nargs="+", default=["t", "w", "z"], choices=CLASSES)
+    p.add_argument("--signals", nargs="*", default=["t", "w", "z"], choices=CLASSES)
     p.add_argument("--relative-error", default="target", choices=("target", "authors"))
     p.add_argument("--matching", default="hungarian", choices=("hungarian", "ordered"))
     p.set_defaults(handler=run_evaluate)

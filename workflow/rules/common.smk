@@ -92,11 +92,12 @@ def train_options(wildcards):
     spec = model_spec(wildcards)
     loss = f"--loss {spec['loss']}" if spec.get("loss") else ""
     dtype = spec.get("dtype", TRAIN["dtype"])
+    epochs = spec.get("max_epochs", TRAIN["max_epochs"])
     hyper = json.dumps(spec.get("hyperparameters", {}), separators=(",", ":"))
     return (
         f"{loss} --dtype {dtype} --hyperparameters '{hyper}' --lr {TRAIN['lr']} "
         f"--betas {TRAIN['betas'][0]} {TRAIN['betas'][1]} --weight-decay {TRAIN['weight_decay']} "
-        f"--batch-size {TRAIN['batch_size']} --max-epochs {TRAIN['max_epochs']} --patience {TRAIN['patience']} "
+        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} "
         f"--device {TRAIN['device']} --background {' '.join(DATA['background'])}"
     )
 

@@ -58,7 +58,7 @@ def anomaly_metrics(
 ) -> dict[str, Any]:
     """AUC and ε_s(ε_b) of every score (``scores[class][score] = per-jet values``) for each signal class
     and for the signals combined, against the background classes together."""
-    names = sorted(set.intersection(*(set(scores[c]) for c in (*background, *signals))))
+    names = sorted(set.intersection(*(set(scores[c]) for c in (*background, *signals)))) if signals else []
     out: dict[str, Any] = {"background": list(background), "signals": list(signals), "scores": {}}
     for name in names:
         qcd = np.concatenate([scores[c][name] for c in background])
