@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from lgae.data.preprocess import load_classes
 from lgae.equivariance import boost_scan
 from lgae.evaluation.equivariance import scan_model, summarize
 from lgae.jets import sanitize_p4
@@ -15,9 +16,10 @@ SMALL = {"encoder_channels": [2, 2], "decoder_channels": [2, 2], "num_basis": 4}
 
 
 @pytest.fixture(scope="module")
-def jets(qcd_jets):
-    p4, mask = qcd_jets
-    return p4[:48].numpy(), mask[:48].numpy()
+def jets(processed_jets_dir):
+    qcd = load_classes(processed_jets_dir, ["g", "q"], "test")
+    rows = np.r_[0:24, len(qcd) - 24 : len(qcd)]  # gluons and quarks
+    return qcd.p4[rows], qcd.mask[rows]
 
 
 def test_the_scans_of_an_lgae_are_at_rounding_level(jets):

@@ -119,22 +119,25 @@ def jet_errors(
     }
 
 
-def _group_metrics(
-    parts: Sequence[Predictions], matching: Matching, convention: Convention
-) -> dict[str, Any]:
-    jets = np.concatenate([p.jet_features for p in parts])
-    recon = np.concatenate([p.recon_jet_features for p in parts])
+def _class_errors(p: Predictions, matching: Matching, convention: Convention) -> dict[str, Any]:
+    """The raw relative errors of one class: jet features always, particle features for particle models."""
     out: dict[str, Any] = {
-        "jets": len(jets),
-        "jet": {k: error_summary(v) for k, v in jet_errors(jets, recon, convention).items()},
+        "jet": jet_errors(p.jet_features, p.recon_jet_features, convention),
         "particle": None,
     }
-    if all(p.recon_p4 is not None for p in parts):
-        errors: dict[str, list[np.ndarray]] = {name: [] for name in PARTICLE_FEATURES}
-        for p in parts:
-            for name, values in particle_errors(p.p4, p.mask, p.recon_p4, None, matching, convention).items():
-                errors[name].append(values)
-        out["particle"] = {k: error_summary(np.concatenate(v)) for k, v in errors.items()}
+    if p.recon_p4 is not None:
+        out["particle"] = particle_errors(p.p4, p.mask, p.recon_p4, None, matching, convention)
+    return out
+
+
+def _summaries(errors: Sequence[dict[str, Any]], jets: int) -> dict[str, Any]:
+    """Statistics of the concatenated errors of one or several classes."""
+    out: dict[str, Any] = {"jets": jets, "particle": None}
+    for level in ("jet", "particle"):
+        if all(e[level] is not None for e in errors):
+            out[level] = {
+                k: error_summary(np.concatenate([e[level][k] for e in errors])) for k in errors[0][level]
+            }
     return out
 
 
@@ -146,11 +149,14 @@ def reconstruction_metrics(
 ) -> dict[str, Any]:
     """Table 2/3 quantities for the QCD background (``"qcd"``: the background classes together) and for
     every class separately. ``particle`` is None for a model without particle outputs (the CNNAE)."""
-    groups = {"qcd": [predictions[c] for c in background]}
-    groups.update({c: [p] for c, p in predictions.items()})
+    errors = {c: _class_errors(p, matching, convention) for c, p in predictions.items()}
+    groups = {
+        "qcd": _summaries([errors[c] for c in background], sum(len(predictions[c]) for c in background))
+    }
+    groups.update({c: _summaries([errors[c]], len(predictions[c])) for c in predictions})
     return {
         "matching": matching,
         "relative_error": convention,
         "background": list(background),
-        "groups": {name: _group_metrics(parts, matching, convention) for name, parts in groups.items()},
+        "groups": groups,
     }
