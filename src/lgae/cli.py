@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from lgae import cli_results
 from lgae.errors import LGAEError
 from lgae.names import CLASSES, DTYPE_NAMES, MODEL_NAMES, TRAINING_LOSSES
 
@@ -243,6 +244,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_generate,
     _add_preprocess,
     _add_train,
+    *cli_results.SUBCOMMANDS,
 ]
 
 

@@ -23,6 +23,7 @@ LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
 TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
 #: floating-point precisions of training and evaluation
 DTYPE_NAMES: tuple[str, ...] = ("float32", "float64")
+
 #: the hyperparameter that sets each model's latent size (τ_(1/2,1/2), dim(L) or d): training sets it from
 #: ``--latent`` / ``models.<name>.latents``, so it may not also appear among a model's hyperparameters
 LATENT_ARGUMENTS: dict[str, str] = {
@@ -38,3 +39,23 @@ MODEL_TRAINING_LOSSES: dict[str, tuple[str, ...]] = {
     **{name: TRAINING_LOSSES for name in MODEL_NAMES if name != "cnnae"},
     "cnnae": ("mse",),
 }
+
+#: how the paper writes the model names
+MODEL_DISPLAY: dict[str, str] = {
+    "lgae-min-max": "LGAE-Min-Max",
+    "lgae-mix": "LGAE-Mix",
+    "lgae-mean": "LGAE-Mean",
+    "gnnae-jl": "GNNAE-JL",
+    "gnnae-pl": "GNNAE-PL",
+    "cnnae": "CNNAE",
+}
+
+
+def model_label(model: str, latent: int) -> str:
+    """The paper's name of a model with its latent size, e.g. ``LGAE-Mix (τ=9)``."""
+    name = MODEL_DISPLAY.get(model, model)
+    if model.startswith("lgae"):
+        return f"{name} (τ={latent})"
+    if model == "gnnae-pl":
+        return f"{name} (dim(L)={latent}×30)"
+    return f"{name} (dim(L)={latent})"

@@ -30,7 +30,7 @@ rule generate:
         "results/benchmarks/generate/{cls}.tsv"
     conda:
         "../../envs/lgae.yaml"
-    threads: workflow.cores
+    threads: 64  # as many as there are: Snakemake caps a job's threads at --cores
     resources:
         mem_mb=lambda wc, threads: 600 * threads + 400,
         runtime=lambda wc: max(10, DATA["pythia"]["jets_per_class"] // 6000),

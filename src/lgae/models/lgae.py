@@ -225,6 +225,10 @@ class LGAE(JetAutoencoder):
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(p4, mask))
 
+    def latent_arrays(self, latent: LorentzLatent) -> dict[str, torch.Tensor]:
+        """Complex Lorentz scalars [B, S] and complex Cartesian 4-vectors [B, V, 4]."""
+        return {"scalars": latent.scalars, "vectors": latent.vectors}
+
 
 def _complex(dtype: torch.dtype) -> torch.dtype:
     """The complex dtype with the precision of a real one."""
