@@ -7,25 +7,34 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The paper's configuration, unless the user gives their own: a --configfile alone decides what runs
+# (it must be complete, the schema says so), it is not merged onto this one. --config key=value
+# overrides apply on top of either.
+if not workflow.overwrite_configfiles:
 
+    configfile: "config/config.yaml"
 
-validate(config, "config/schema.yaml")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from lgae.config import check_consistency  # noqa: E402
+from lgae import names  # noqa: E402
+from lgae.config import validate  # noqa: E402
 
-check_consistency(config)
+validate(config)  # config/schema.yaml, its names filled in from lgae.names, and the cross-key checks
+
+
+report: "workflow/report/workflow.rst"  # snakemake --report results/report.html
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
 
 
 resource_scopes:
@@ -38,3 +47,63 @@ rule all:
         rules.data.input,
         rules.models.input,
         rules.data_efficiency_models.input,
+        "results/claims.md",
+        expand("results/figures/{figure}.{ext}", figure=FIGURE_SECTIONS, ext=["pdf", "png"]),
+        expand("results/tables/{table}.{ext}", table=TABLE_SECTIONS, ext=["csv", "md", "tex"]),
+
+
+# One named target per figure and table of the paper: `snakemake --cores all fig4` runs only what Fig. 4
+# needs (its models, their predictions), nothing else. REPRODUCE.md maps each to its models and cost.
+rule fig2:  # jet images: average and single QCD jets, input and every model (Sec. 4.3)
+    input:
+        "results/figures/fig2.pdf",
+
+
+rule fig3:  # particle and jet feature distributions (Sec. 4.3)
+    input:
+        "results/figures/fig3.pdf",
+
+
+rule fig4:  # ROC curves per signal (Sec. 4.4)
+    input:
+        "results/figures/fig4.pdf",
+
+
+rule fig5:  # latent 4-vector sum against the jet momentum, LGAE-Mix (Sec. 4.5)
+    input:
+        "results/figures/fig5.pdf",
+
+
+rule fig6:  # latent invariant masses per class (Sec. 4.5)
+    input:
+        "results/figures/fig6.pdf",
+
+
+rule fig7:  # data efficiency: jet-mass error against the training fraction (Sec. 4.6)
+    input:
+        "results/figures/fig7.pdf",
+
+
+rule fig9:  # equivariance of the trained LGAEs under boosts and rotations (App. C)
+    input:
+        "results/figures/fig9.pdf",
+
+
+rule table2:  # particle-feature reconstruction
+    input:
+        "results/tables/table2.md",
+
+
+rule table3:  # jet-feature reconstruction
+    input:
+        "results/tables/table3.md",
+
+
+rule table4:  # anomaly detection
+    input:
+        "results/tables/table4.md",
+
+
+rule claims:  # every qualitative claim of the paper: holds / does not hold / not measurable
+    input:
+        "results/claims.md",

@@ -1,10 +1,45 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules, and the rule for the physics tests that need the ``gen`` extra.
+
+Without pythia8mc and fastjet (the ``gen`` extra) the tests that generate jets are skipped, so that a
+developer without them can still run the rest; under CI (``CI`` or ``LGAE_REQUIRE_GEN`` set, as
+``.ci/run`` does) they fail instead: a CI run must never pass by skipping the physics.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 from pathlib import Path
 
 import pytest
+
+GEN_MODULES = ("pythia8mc", "fastjet")
+
+
+def _required() -> bool:
+    """Whether missing ``gen`` modules are an error (CI) rather than a reason to skip (a developer)."""
+    return any(
+        os.environ.get(name, "").lower() not in ("", "0", "false", "no")
+        for name in ("CI", "LGAE_REQUIRE_GEN")
+    )
+
+
+def require_gen() -> None:
+    """Skip the calling test without the ``gen`` extra, or fail it under CI."""
+    for module in GEN_MODULES:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            reason = f'needs the "gen" extra ({module}: {exc}): pip install -e ".[gen]"'
+            if _required():
+                pytest.fail(f"{reason}; CI must run the physics tests, not skip them", pytrace=False)
+            pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("gen") is not None:
+        require_gen()
+
 
 GENERATED_SEED = 20240601
 GENERATED_JETS_PER_CLASS = 300
@@ -17,10 +52,9 @@ def generated_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     Made once per session with :func:`lgae.data.generate.generate_class` (default physics settings, MPI
     on, fixed seed, two chunks per class, two worker processes): about 10 s on two cores. The number of
-    jets, the seed and every setting are in each file's attributes. Skipped without the ``gen`` extra.
+    jets, the seed and every setting are in each file's attributes. Needs the ``gen`` extra.
     """
-    pytest.importorskip("pythia8mc", reason='needs the "gen" extra: pip install -e ".[gen]"')
-    pytest.importorskip("fastjet", reason='needs the "gen" extra: pip install -e ".[gen]"')
+    require_gen()
     from lgae.data.generate import GenerationSettings, generate_class
     from lgae.data.jetnet_format import CLASSES
 

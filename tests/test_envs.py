@@ -170,9 +170,9 @@ def _copy_workflow(out: Path) -> Path:
     return out
 
 
+@pytest.mark.gen
 def test_jobs_run_the_interpreter_that_runs_snakemake(tmp_path):
     """`.venv/bin/snakemake` without an activated venv: the jobs must not pick another `python`."""
-    pytest.importorskip("pythia8mc", reason='needs the "gen" extra')
     workflow = _copy_workflow(tmp_path)
     config = yaml.safe_load((REPO / "config/quick.yaml").read_text())
     config["data"]["pythia"].update(jets_per_class=20, chunk_size=20)

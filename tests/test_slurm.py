@@ -3,9 +3,9 @@
 .ci/slurm/start.sh installs SLURM from Debian's packages and starts it with a GPU resource declared (a
 node shaped like a small GPU node: 8 CPUs, 64 GB, 2 GPUs); stop.sh stops exactly what it started. The
 quick configuration, shrunk, then runs through the repository's profile as a user would run it, with
-the two settings a cluster without slurmdbd needs. Its jobs must be submitted with the profile's
-partitions, GPU, CPU, memory and walltime requests, succeed, and leave their logs where the README
-says. Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills it
+the two settings a cluster without slurmdbd needs: data, training, prediction and metrics of every
+model. Its jobs must be submitted with the profile's partitions, GPU, CPU, memory and walltime
+requests, succeed, and leave their logs where the README says. Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills it
 (TIMEOUT), Snakemake resubmits it, and the second attempt resumes from the checkpoint.
 
 Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. ~6 minutes.
@@ -26,14 +26,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.gen]
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / ".ci/slurm"
-# What runs through the profile: the named targets of the quick config's GPU jobs, and the rules whose
-# jobs must ask for a GPU. Extend both with the prediction jobs once the rule exists.
-TARGETS = ("models", "data_efficiency_models")
-GPU_RULES = ("train",)
+# What runs through the profile: every model of the quick config, trained, predicted and evaluated; and
+# the rules whose jobs must ask for a GPU
+TARGETS = ("metrics",)
+GPU_RULES = ("train", "predict")
 # The settings of a cluster without slurmdbd: job states from squeue, first look after 5 s, not 40
 WITHOUT_SLURMDBD = ("--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5")
 LONG_JOB = "results/models/lgae-mix/9/seed2/frac1"
@@ -98,11 +98,21 @@ def _copy_workflow(out: Path) -> Path:
 
 
 def _write_config(path: Path, **training: int) -> Path:
+    """The quick configuration, shrunk: 200 jets per class, 2 epochs, a small equivariance scan."""
     config = yaml.safe_load((REPO / "config/quick.yaml").read_text())
     config["data"]["pythia"].update(jets_per_class=200, chunk_size=100)
     config["training"].update({"max_epochs": 2, "batch_size": 64, **training})
+    for spec in config["models"].values():
+        spec.pop("max_epochs", None)
+    config["evaluation"].update(equivariance_jets=40, emd=False)
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def _planned(output: str) -> dict[str, int]:
+    """Jobs per rule from a dry run's job stats."""
+    table = output.split("Job stats:")[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
 
 
 def _snakemake(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -142,35 +152,30 @@ def _minutes(limit: str) -> int:
 
 @pytest.fixture(scope="module")
 def quick_run(cluster, tmp_path_factory: pytest.TempPathFactory):
-    """The quick configuration's data and training jobs, run through the repository's SLURM profile."""
+    """The quick configuration's jobs, planned (dry run), then run through the repository's SLURM profile."""
     workdir = _copy_workflow(tmp_path_factory.mktemp("workflow"))
     _write_config(workdir / "slurm.yaml")
+    args = (*TARGETS, "--workflow-profile", "workflow/profiles/slurm", *WITHOUT_SLURMDBD)
+    plan = _snakemake(*args, "-n", "--configfile", "slurm.yaml", cwd=workdir, env=cluster)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    planned = {rule: n for rule, n in _planned(plan.stdout).items() if rule not in ("metrics", "total")}
     started = time.monotonic()
-    result = _snakemake(
-        *TARGETS,
-        "--workflow-profile",
-        "workflow/profiles/slurm",
-        *WITHOUT_SLURMDBD,
-        "--configfile",
-        "slurm.yaml",
-        cwd=workdir,
-        env=cluster,
-    )
+    result = _snakemake(*args, "--configfile", "slurm.yaml", cwd=workdir, env=cluster)
     print(f"quick run through SLURM: {time.monotonic() - started:.0f} s")
     assert result.returncode == 0, result.stderr[-5000:]
-    return workdir, result, _jobs(cluster, workdir)
+    return workdir, planned, _jobs(cluster, workdir)
 
 
 def test_jobs_are_submitted_with_the_profiles_requests_and_succeed(quick_run):
-    workdir, _, jobs = quick_run
+    workdir, planned, jobs = quick_run
     profile = yaml.safe_load((REPO / "workflow/profiles/slurm/config.yaml").read_text())
     by_rule: dict[str, list[dict[str, str]]] = {}
     for record in jobs:
         by_rule.setdefault(_rule(record), []).append(record)
-    assert sorted(by_rule) == sorted({"generate", "preprocess", *GPU_RULES})
-    # the data of the background classes (g, q): all that training needs
-    assert len(by_rule["generate"]) == len(by_rule["preprocess"]) == 2
-    assert len(by_rule["train"]) == 5 + 3  # one model of each kind, and the scan at fraction 0.1
+    # every planned job went through SLURM, once: data, training and prediction of every model, metrics
+    assert {rule: len(records) for rule, records in by_rule.items()} == planned
+    assert set(GPU_RULES) <= set(planned)
+    assert planned["train"] == planned["predict"] == 7 + 3  # the quick config's models and its scan
     assert {r["JobState"] for r in jobs} == {"COMPLETED"}
     for rule in GPU_RULES:
         wanted = profile["set-resources"][rule]
@@ -178,29 +183,33 @@ def test_jobs_are_submitted_with_the_profiles_requests_and_succeed(quick_run):
             assert record["Partition"] == wanted["slurm_partition"]
             assert record["TresPerJob"] == f"gres:gpu:{wanted['gpu']}"
             assert record["CpusPerTres"] == f"gres:gpu:{wanted['cpus_per_gpu']}"
-            assert record["MinMemoryNode"] == f"{wanted['mem_mb']}M"
-            assert _minutes(record["TimeLimit"]) == wanted["runtime"]
-    for record in by_rule["generate"] + by_rule["preprocess"]:
-        assert record["Partition"] == profile["default-resources"]["slurm_partition"]
-        assert "TresPerJob" not in record  # no GPU for CPU jobs
+            if "mem_mb" in wanted:
+                assert record["MinMemoryNode"] == f"{wanted['mem_mb']}M"
+            if "runtime" in wanted:
+                assert _minutes(record["TimeLimit"]) == wanted["runtime"]
+    for rule in set(by_rule) - set(GPU_RULES):
+        for record in by_rule[rule]:
+            assert record["Partition"] == profile["default-resources"]["slurm_partition"], rule
+            assert "TresPerJob" not in record, rule  # no GPU for CPU jobs
     models = sorted(workdir.glob("results/models/*/*/seed1/frac*/model.pt"))
-    assert len(models) == len(by_rule["train"])
+    assert len(models) == planned["train"]
 
 
 def test_logs_land_where_the_readme_says(quick_run):
-    workdir, _, jobs = quick_run
+    workdir, planned, jobs = quick_run
     readme = (REPO / "README.md").read_text()
     assert "results/logs/slurm/rule_<rule>/" in readme
     for record in jobs:
         rule = _rule(record)
         logs = list(workdir.glob(f"results/logs/slurm/rule_{rule}/**/{record['JobId']}.log"))
         assert len(logs) == 1, f"no SLURM log for job {record['JobId']} ({rule})"
-    for log in workdir.glob("results/logs/train/*.log"):
-        # SLURM gave the job one of the node's GPUs; this CPU build of torch then trains on the CPU
-        assert re.search(
-            r"device: cpu \(no CUDA device visible; CUDA_VISIBLE_DEVICES=[01]\)", log.read_text()
-        )
-    assert len(list(workdir.glob("results/logs/train/*.log"))) == 8
+    for rule in GPU_RULES:
+        logs = list(workdir.glob(f"results/logs/{rule}/*.log"))
+        assert len(logs) == planned[rule]
+        for log in logs:
+            # SLURM gave the job one of the node's GPUs; this CPU build of torch then runs on the CPU
+            text = log.read_text()
+            assert re.search(r"device: cpu \(no CUDA device visible; CUDA_VISIBLE_DEVICES=[01]\)", text), log
 
 
 def test_a_finished_run_submits_nothing_again(quick_run, cluster):

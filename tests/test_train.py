@@ -5,19 +5,32 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 import torch
 
 import lgae.train as train_module
-from lgae.errors import ConfigError
-from lgae.train import TrainingError, TrainPaths, TrainSettings, load_trained, train, training_subset
+from lgae import cli
+from lgae.data.preprocess import load_processed, preprocess_class
+from lgae.errors import ConfigError, DataError
+from lgae.train import (
+    CheckpointError,
+    TrainingError,
+    TrainPaths,
+    TrainSettings,
+    load_trained,
+    train,
+    training_subset,
+)
 
 # a small LGAE so that an epoch takes a fraction of a second
 SMALL = {"encoder_channels": [2, 2], "decoder_channels": [2, 2], "num_basis": 4}
@@ -38,7 +51,31 @@ def _settings(**overrides) -> TrainSettings:
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
-    return torch.load(path, weights_only=False)["state_dict"]
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def _checkpoint(path: Path) -> dict:
+    return torch.load(path, weights_only=True)
+
+
+_EVALUATE_LOSS = train_module.evaluate_loss
+
+
+class _EpochCounter:
+    """Counts the epochs a call of `train` really runs (one validation pass each), independently of
+    the bookkeeping it writes; optionally replaces the validation losses by a script."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, script: list[float] | None = None) -> None:
+        self.calls = 0
+        self.script = script
+        real = _EVALUATE_LOSS
+
+        def counted(*args, **kwargs) -> float:
+            value = real(*args, **kwargs)
+            self.calls += 1
+            return value if self.script is None else self.script[self.calls - 1]
+
+        monkeypatch.setattr(train_module, "evaluate_loss", counted)
 
 
 def _same_weights(a: Path, b: Path) -> bool:
@@ -54,14 +91,18 @@ def _single_thread():
     torch.set_num_threads(previous)
 
 
-def test_resume_after_interruption_is_bit_exact(processed_jets_dir, tmp_path):
+def test_resume_after_interruption_is_bit_exact(processed_jets_dir, tmp_path, monkeypatch):
     straight = TrainPaths(processed_jets_dir, tmp_path / "straight")
     train(_settings(), straight, device="cpu", progress=False)
     interrupted = TrainPaths(processed_jets_dir, tmp_path / "interrupted")
     partial = train(_settings(), interrupted, device="cpu", stop_after_epochs=2, progress=False)
     assert partial["stopped_at_epoch"] == 2
     assert not interrupted.model.exists()  # no final output before the run is complete
-    train(_settings(), interrupted, device="cpu", progress=False)  # resumes at epoch 3
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(), interrupted, device="cpu", progress=False)  # resumes at epoch 3
+    # it resumed: only the two remaining epochs ran (a restart from scratch would give the same weights)
+    assert counter.calls == 2
+    assert (meta["resumed_from_epoch"], meta["epochs_this_call"], meta["epochs"]) == (2, 2, 4)
     assert _same_weights(straight.model, interrupted.model)
     losses = [[row["train_loss"], row["valid_loss"]] for row in csv.DictReader(straight.history.open())]
     resumed = [[row["train_loss"], row["valid_loss"]] for row in csv.DictReader(interrupted.history.open())]
@@ -119,13 +160,15 @@ def test_killed_process_resumes_to_the_same_weights(processed_jets_dir, tmp_path
     process.wait()
     assert checkpoint.exists()
     assert not (killed_dir / "model.pt").exists()
-    epochs_done = torch.load(checkpoint, weights_only=False)["state"]["epoch"]
+    epochs_done = _checkpoint(checkpoint)["state"]["epoch"]
     assert 1 <= epochs_done < 6
     result = subprocess.run(
         [*args, "--out-dir", str(killed_dir)], env=env, timeout=300, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert f"resuming {killed_dir} from epoch" in result.stderr
+    assert f"resuming {killed_dir} from epoch {epochs_done}" in result.stderr
+    meta = json.loads((killed_dir / "meta.json").read_text())
+    assert (meta["resumed_from_epoch"], meta["epochs_this_call"]) == (epochs_done, 6 - epochs_done)
     assert _same_weights(tmp_path / "straight" / "model.pt", killed_dir / "model.pt")
 
 
@@ -144,12 +187,13 @@ def test_nan_loss_stops_with_a_clear_error_and_keeps_the_checkpoint(
 ):
     paths = TrainPaths(processed_jets_dir, tmp_path / "run")
     train(_settings(max_epochs=1), paths, device="cpu", progress=False)
-    good = torch.load(paths.checkpoint, weights_only=False)["model"]
+    good = _checkpoint(paths.checkpoint)["model"]
     real_loss = train_module._loss
     monkeypatch.setattr(train_module, "_loss", lambda *a: real_loss(*a) * float("nan"))
-    with pytest.raises(TrainingError, match="became nan in epoch 2"):
+    with pytest.raises(TrainingError, match="became nan in epoch 2") as error:
         train(_settings(max_epochs=3), paths, device="cpu", progress=False)
-    kept = torch.load(paths.checkpoint, weights_only=False)
+    assert f"The last good checkpoint ({paths.checkpoint}, epoch 1) is kept" in str(error.value)
+    kept = _checkpoint(paths.checkpoint)
     assert kept["state"]["epoch"] == 1
     assert all(torch.equal(kept["model"][k], good[k]) for k in good)
 
@@ -176,11 +220,33 @@ def test_changed_settings_start_afresh(processed_jets_dir, tmp_path):
     assert list(paths.out_dir.glob("checkpoint.*.pt"))  # the old checkpoint was set aside
 
 
-def test_more_epochs_continue_a_finished_run(processed_jets_dir, tmp_path):
+def test_more_epochs_continue_a_finished_run(processed_jets_dir, tmp_path, monkeypatch):
     paths = TrainPaths(processed_jets_dir, tmp_path / "run")
     train(_settings(max_epochs=2), paths, device="cpu", progress=False)
+    before = list(csv.DictReader(paths.history.open()))
+    counter = _EpochCounter(monkeypatch)
     meta = train(_settings(max_epochs=3), paths, device="cpu", progress=False)
     assert meta["epochs"] == 3
+    assert counter.calls == 1  # the third epoch only, on top of the first two
+    assert meta["resumed_from_epoch"] == 2
+    after = list(csv.DictReader(paths.history.open()))
+    assert [r["valid_loss"] for r in after[:2]] == [r["valid_loss"] for r in before]
+
+
+def test_model_file_holds_the_best_epoch_not_the_last(processed_jets_dir, tmp_path, monkeypatch):
+    """Validation losses scripted to 3, 1, 2: model.pt must hold the weights after epoch 2."""
+    _EpochCounter(monkeypatch, script=[3.0, 1.0, 2.0])
+    run = TrainPaths(processed_jets_dir, tmp_path / "run")
+    meta = train(_settings(max_epochs=3), run, device="cpu", progress=False)
+    assert (meta["best_epoch"], meta["best_valid_loss"], meta["epochs"]) == (2, 1.0, 3)
+    _EpochCounter(monkeypatch, script=[3.0, 1.0])
+    two = TrainPaths(processed_jets_dir, tmp_path / "two")
+    train(_settings(max_epochs=2), two, device="cpu", progress=False)  # deterministic: epoch 2's weights
+    after_epoch_2 = _checkpoint(two.checkpoint)["model"]
+    after_epoch_3 = _checkpoint(run.checkpoint)["model"]
+    saved = _weights(run.model)
+    assert all(torch.equal(saved[k], after_epoch_2[k]) for k in saved)
+    assert not all(torch.equal(saved[k], after_epoch_3[k]) for k in saved)
 
 
 def test_training_subset_is_seeded_random_and_keeps_both_classes(processed_jets_dir):
@@ -226,3 +292,168 @@ def test_bad_settings_are_config_errors():
         _settings(dtype="float16")
     with pytest.raises(ConfigError, match="unknown model"):
         train_module.build_model(_settings(model="lgae-max"))
+
+
+def test_other_data_starts_afresh_and_the_same_data_elsewhere_resumes(
+    processed_jets_dir, generated_raw_dir, tmp_path, monkeypatch
+):
+    """The checkpoint's fingerprint covers the data: where it lies does not matter, what it is does."""
+    out = tmp_path / "run"
+    train(_settings(), TrainPaths(processed_jets_dir, out), device="cpu", stop_after_epochs=2, progress=False)
+    moved = tmp_path / "moved"
+    shutil.copytree(processed_jets_dir, moved)
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(), TrainPaths(moved, out), device="cpu", progress=False)
+    assert (counter.calls, meta["resumed_from_epoch"]) == (2, 2)
+    # other data: the split drawn with another seed (what changing data.seed does). The finished run's
+    # checkpoint is set aside and all four epochs run on the new data.
+    other = tmp_path / "other"
+    for jet_class in ("g", "q"):
+        preprocess_class(generated_raw_dir / f"{jet_class}.hdf5", other, jet_class, seed=7, source="pythia")
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(), TrainPaths(other, out), device="cpu", progress=False)
+    assert (counter.calls, meta["resumed_from_epoch"], meta["epochs"]) == (4, 0, 4)
+    assert len(list(out.glob("checkpoint.*.pt"))) == 1
+    saved = json.loads((out / "meta.json").read_text())
+    assert saved["data"]["files"]["g_train"]["seed"] == 7  # meta.json describes the data trained on
+    assert saved["data"]["train_jets"] == meta["train_jets"] * 2  # fraction 0.5 of the split
+    fresh = TrainPaths(other, tmp_path / "fresh")
+    train(_settings(), fresh, device="cpu", progress=False)
+    assert _same_weights(fresh.model, out / "model.pt")  # the new data's model, not the old one's
+    # the same file names and attributes but other jets: a content change is caught as well
+    edited = tmp_path / "edited"
+    shutil.copytree(other, edited)
+    with h5py.File(edited / "q_valid.h5", "r+") as handle:
+        handle["p4"][0, 0] = handle["p4"][0, 0] * 1.001
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(), TrainPaths(edited, out), device="cpu", progress=False)
+    assert (counter.calls, meta["resumed_from_epoch"]) == (4, 0)
+
+
+class _Payload:
+    """Unpickling this runs os.system: what a malicious checkpoint would do."""
+
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+def test_a_checkpoint_carrying_a_pickled_callable_is_refused(processed_jets_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    paths.out_dir.mkdir()
+    torch.save({"fingerprint": "0", "state": _Payload()}, paths.checkpoint)
+    counter = _EpochCounter(monkeypatch)
+    with pytest.raises(CheckpointError, match=r"checkpoint\.pt: refusing to load it"):
+        train(_settings(), paths, device="cpu", progress=False)
+    assert not (tmp_path / "pwned").exists()
+    assert counter.calls == 0
+    assert paths.checkpoint.exists()  # left for the user to inspect, not silently replaced
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"lr": 0.0}, "lr = 0.0: the learning rate must be a finite number > 0"),
+        ({"lr": float("nan")}, "lr = nan"),
+        ({"betas": (0.9, 1.0)}, r"betas = \[0.9, 1.0\]: Adam needs two numbers in \[0, 1\)"),
+        ({"weight_decay": -1e-4}, "weight_decay = -0.0001: must be a finite number >= 0"),
+        (
+            {"hyperparameters": {**SMALL, "num_basis": "ten"}},
+            "num_basis = 'ten': model 'lgae-mix' expects an integer",
+        ),
+        ({"hyperparameters": {"num_basi": 4}}, "no hyperparameter 'num_basi'; valid ones: .*num_basis"),
+        (
+            {"hyperparameters": {**SMALL, "latent_vectors": 7}},
+            "latent_vectors = 7 conflicts with the latent size 2",
+        ),
+        (
+            {"model": "cnnae", "loss": "chamfer", "hyperparameters": {}},
+            "loss 'chamfer': cnnae trains with mse",
+        ),
+    ],
+)
+def test_bad_settings_are_refused_with_the_key_and_the_fix(overrides, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        _settings(**overrides)
+    assert "\n" not in str(error.value)
+
+
+def _empty_valid_split(source: Path, out: Path) -> Path:
+    """A copy of the processed g, q files whose validation splits hold no jets."""
+    out.mkdir()
+    for jet_class in ("g", "q"):
+        shutil.copy(source / f"{jet_class}_train.h5", out)
+        jets = load_processed(source / f"{jet_class}_valid.h5")
+        with h5py.File(out / f"{jet_class}_valid.h5", "w") as handle:
+            for key in ("p4", "mask", "particle_features", "jet_features", "jet_phi", "index"):
+                handle.create_dataset(key, data=getattr(jets, key)[:0])
+    return out
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["threads", "device", "out_dir", "particles", "empty_valid"],
+)
+def test_bad_inputs_stop_before_the_first_epoch(processed_jets_dir, tmp_path, monkeypatch, case):
+    settings, paths, options = _settings(), TrainPaths(processed_jets_dir, tmp_path / "run"), {}
+    if case == "threads":
+        options, message, error = {"threads": 0}, "threads = 0: give a positive number", ConfigError
+    elif case == "device":
+        options, message, error = {"device": "gpu"}, "device 'gpu' unknown; use auto, cpu, cuda", ConfigError
+    elif case == "out_dir":
+        (tmp_path / "a_file").write_text("")
+        paths = TrainPaths(processed_jets_dir, tmp_path / "a_file" / "run")
+        message, error = "--out-dir .*a_file/run: cannot write there", ConfigError
+    elif case == "particles":
+        settings = _settings(hyperparameters={**SMALL, "num_particles": 20})
+        message, error = "jets of 30 particles, but lgae-mix is built for 20", DataError
+    else:
+        paths = TrainPaths(_empty_valid_split(processed_jets_dir, tmp_path / "data"), tmp_path / "run")
+        message, error = r"g_valid\.h5, .*q_valid\.h5: the valid split holds no jets", DataError
+    counter = _EpochCounter(monkeypatch)
+    with pytest.raises(error, match=message):
+        train(settings, paths, **{"device": "cpu", **options}, progress=False)
+    assert counter.calls == 0
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+def test_nan_in_the_first_epoch_does_not_claim_a_checkpoint(processed_jets_dir, tmp_path, monkeypatch):
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    real_loss = train_module._loss
+    monkeypatch.setattr(train_module, "_loss", lambda *a: real_loss(*a) * float("nan"))
+    with pytest.raises(TrainingError, match="became nan in epoch 1") as error:
+        train(_settings(), paths, device="cpu", progress=False)
+    assert "No checkpoint was written (no epoch completed)" in str(error.value)
+    assert "is kept" not in str(error.value)
+    assert not paths.checkpoint.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--latent", "4", "--hyperparameters", '{"latent_vectors": 7}'], "latent_vectors = 7 conflicts"),
+        (["--latent", "2", "--hyperparameters", '{"num_basis": "ten"}'], "num_basis = 'ten'"),
+        (["--latent", "2", "--lr", "-1"], "lr = -1.0"),
+        (["--latent", "2", "--out-dir", "{file}/run"], "--out-dir .*: cannot write there"),
+    ],
+)
+def test_train_command_answers_in_one_line(processed_jets_dir, tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("")
+    argv = [a.replace("{file}", str(tmp_path / "file")) for a in argv]
+    base = ["train", "--model", "lgae-mix", "--data-dir", str(processed_jets_dir), "--device", "cpu"]
+    if "--out-dir" not in argv:
+        base += ["--out-dir", str(tmp_path / "run")]
+    assert cli.main([*base, *argv, "--max-epochs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert re.match(f"lgae train: error: .*{message}", err[0]), err[0]
+
+
+def test_os_errors_the_user_causes_are_one_line(generated_raw_dir, tmp_path, capsys):
+    """A file where the output folder should be: the command says so, no traceback."""
+    (tmp_path / "taken").write_text("")
+    argv = ["preprocess", "--input", str(generated_raw_dir / "g.hdf5"), "--class", "g"]
+    assert cli.main([*argv, "--out-dir", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"lgae preprocess: error: {tmp_path / 'taken'}")

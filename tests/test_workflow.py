@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -72,8 +73,68 @@ def test_dry_run_quick_config_generates_with_pythia(workflow_dir):
     counts = _job_counts(result.stdout)
     assert counts["generate"] == 5
     assert counts["preprocess"] == 5
-    assert counts["train"] == 5 + 3  # one model each, plus the scan at fraction 0.1
+    assert counts["train"] == 7 + 3  # Min-Max and Mix at τ = 2 and one more, a baseline each; scan at 0.1
     assert "download" not in counts
+
+
+def _one_model_config(path: Path) -> Path:
+    """The quick config with one model, LGAE-Mix τ = 2, trained on the full split and on 10 % of it."""
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["models"] = {"lgae-mix": {"latents": [2], "loss": "mse", "hyperparameters": {}}}
+    cfg["data_efficiency"] = {"models": {"lgae-mix": 2}, "fractions": [0.1, 1.0], "seeds": [1]}
+    for figure in lgae_config.FIGURE_MODEL_KEYS:
+        cfg["figures"][figure] = {"lgae-mix": 2}
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_a_user_config_alone_decides_the_jobs(workflow_dir, tmp_path):
+    """--configfile is not merged onto config/config.yaml: a config listing one model plans that model."""
+    config = _one_model_config(tmp_path / "one.yaml")
+    result = _snakemake(
+        "-n", "--cores", "1", "--configfile", str(config), "--printshellcmds", cwd=workflow_dir
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    counts = _job_counts(result.stdout)
+    assert counts["train"] == 2
+    assert counts["generate"] == 5
+    planned = sorted(set(re.findall(r"results/models/[^ ]+/model\.pt", result.stdout)))
+    assert planned == [
+        "results/models/lgae-mix/2/seed1/frac0.1/model.pt",
+        "results/models/lgae-mix/2/seed1/frac1/model.pt",
+    ]
+
+
+def test_config_overrides_apply_on_top_of_either_config(workflow_dir):
+    paper = _job_counts(
+        _snakemake("-n", "--cores", "1", "--config", "data={source: pythia}", cwd=workflow_dir).stdout
+    )
+    assert (paper.get("generate"), paper.get("download"), paper["train"]) == (5, None, 314)
+    quick = _snakemake(
+        "-n",
+        "--cores",
+        "1",
+        "--configfile",
+        "config/quick.yaml",
+        "--config",
+        "data={source: jetnet}",
+        cwd=workflow_dir,
+    )
+    counts = _job_counts(quick.stdout)
+    assert (counts.get("download"), counts.get("generate"), counts["train"]) == (5, None, 10)
+
+
+def test_config_errors_stop_the_dry_run(workflow_dir, tmp_path):
+    """Per-model hyperparameters are checked at `snakemake -n` time, not in the first training job."""
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["models"]["lgae-mix"]["hyperparameters"] = {"num_basis": "ten"}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = _snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir)
+    assert result.returncode != 0
+    assert "models.lgae-mix.hyperparameters.num_basis = 'ten': model 'lgae-mix' expects an integer" in (
+        result.stdout + result.stderr
+    )
 
 
 def test_train_rule_asks_for_a_gpu_and_records_logs_and_timings(workflow_dir):
@@ -101,7 +162,7 @@ def test_more_seeds_in_the_config_give_more_jobs(workflow_dir, tmp_path):
     path = tmp_path / "seeds.yaml"
     path.write_text(yaml.safe_dump(cfg))
     counts = _job_counts(_snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir).stdout)
-    assert counts["train"] == 5 * 3 + 3
+    assert counts["train"] == 7 * 3 + 3
 
 
 def test_lint_is_clean(workflow_dir):
@@ -138,6 +199,27 @@ def test_unknown_config_key_is_named(workflow_dir, tmp_path):
         (lambda c: c["data"].update(background=["g", "q"], classes=["g", "t"]), "data.background"),
         (lambda c: c["data"].update(split=[0.5, 0.3, 0.3]), "data.split"),
         (lambda c: c["data"]["pythia"].update(jet_pt_min=2000.0), "jet_pt_min"),
+        (lambda c: c["data"].update(split=[1.0, 0.0, 0.0]), "the valid and test split would be empty"),
+        (
+            lambda c: c["data"]["pythia"].update(jets_per_class=2),
+            "= 2 split [0.6, 0.2, 0.2] leaves the valid",
+        ),
+        (
+            lambda c: c["models"]["cnnae"].update(loss="chamfer"),
+            "models.cnnae.loss = chamfer: cnnae trains with mse",
+        ),
+        (
+            lambda c: c["models"]["lgae-mix"].update(hyperparameters={"num_basi": 4}),
+            "models.lgae-mix.hyperparameters: model 'lgae-mix' has no hyperparameter 'num_basi'; valid ones:",
+        ),
+        (
+            lambda c: c["models"]["gnnae-jl"].update(hyperparameters={"latent_dim": 30}),
+            "models.gnnae-jl.hyperparameters.latent_dim: the latent size is set by models.gnnae-jl.latents",
+        ),
+        (
+            lambda c: c["models"]["lgae-mix"].update(hyperparameters={"num_particles": 20}),
+            "models.lgae-mix.hyperparameters.num_particles = 20, but the data has data.num_particles = 30",
+        ),
     ],
 )
 def test_bad_config_values_are_reported_with_their_key(tmp_path, edit, message):
@@ -182,6 +264,35 @@ def test_everything_the_pipeline_imports_imports(module):
     importlib.import_module(module)
 
 
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", "2 errors"), ("", "2 skipped")], ids=["ci", "developer"]
+)
+def test_physics_tests_fail_under_ci_without_the_gen_extra(tmp_path, ci, outcome):
+    """Without pythia8mc and fastjet a developer's run skips the physics tests, a CI run fails on them."""
+    for module in ("pythia8mc", "fastjet"):  # shadow the installed modules: as if not installed
+        (tmp_path / f"{module}.py").write_text(f"raise ModuleNotFoundError('hidden', name={module!r})\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "LGAE_REQUIRE_GEN")}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *filter(None, [env.get("PYTHONPATH")])])
+    if ci:
+        env["CI"] = ci
+    tests = [
+        "tests/data/test_generate.py::test_output_depends_on_the_seed_only",  # marked `gen`
+        "tests/data/test_preprocess.py::test_momenta_are_massless_in_tev_and_padding_is_zero",  # the fixture
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert outcome in result.stdout, result.stdout[-2000:]
+    assert (result.returncode != 0) == bool(ci)
+    if ci:
+        assert "CI must run the physics tests, not skip them" in result.stdout
+
+
 def test_cli_help_says_what_each_step_reads_and_writes():
     for command in ("download", "generate", "preprocess"):
         result = subprocess.run(
@@ -215,30 +326,84 @@ def test_cli_reports_user_errors_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_figure_target_plans_only_what_the_figure_needs(workflow_dir):
+    result = _snakemake("-n", "--cores", "1", "fig4", "--configfile", "config/quick.yaml", cwd=workflow_dir)
+    assert result.returncode == 0, result.stderr + result.stdout
+    counts = _job_counts(result.stdout)
+    # the five models of figures.fig4 (Min-Max τ=4, Mix τ=2, GNNAE-JL 55, GNNAE-PL 2, CNNAE 55) and their
+    # predictions; no metrics, no other figure, no scan
+    assert counts == {
+        "generate": 5,
+        "preprocess": 5,
+        "train": 5,
+        "predict": 5,
+        "figure": 1,
+        "fig4": 1,
+        "total": 22,
+    }
+    seven = _job_counts(
+        _snakemake("-n", "--cores", "1", "fig7", "--configfile", "config/quick.yaml", cwd=workflow_dir).stdout
+    )
+    assert seven["train"] == seven["predict"] == seven["evaluate"] == 6  # the scan: 3 models × 2 fractions
+    claims = _job_counts(
+        _snakemake(
+            "-n", "--cores", "1", "claims", "--configfile", "config/quick.yaml", cwd=workflow_dir
+        ).stdout
+    )
+    assert claims["check_claims"] == 1
+    assert claims["evaluate"] == 10
+    assert "figure" not in claims
+
+
 @pytest.mark.slow
 def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
-    """The quick configuration, shrunk: generation, preprocessing and every training job really run."""
+    """The quick configuration, shrunk: data, every training, prediction and metric, every figure and
+    table, the claims and the report really run."""
     (tmp_path / "copy").mkdir()
     workflow_dir = _copy_workflow(tmp_path / "copy")
     cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
     cfg["data"]["pythia"].update(jets_per_class=120, chunk_size=60)
     cfg["training"].update(max_epochs=1, batch_size=64)
+    cfg["evaluation"].update(equivariance_jets=40, emd=False)
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     result = _snakemake("--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     models = sorted((workflow_dir / "results" / "models").glob("*/*/seed1/frac*/model.pt"))
-    assert len(models) == 8
+    assert len(models) == 10
     meta = json.loads((workflow_dir / "results/models/lgae-mix/9/seed1/frac1/meta.json").read_text())
     assert meta["settings"]["loss"] == "mse"
     assert meta["train_jets"] == 2 * round(0.6 * 120)
     scan = json.loads((workflow_dir / "results/models/cnnae/55/seed1/frac0.1/meta.json").read_text())
     assert scan["train_jets"] == round(0.1 * 2 * round(0.6 * 120))
     assert (workflow_dir / "results/logs/train/gnnae-jl_55_seed1_frac1.log").read_text()
+    results = workflow_dir / "results"
+    for figure in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig9"):
+        for extension in ("pdf", "png", "txt"):
+            assert (results / "figures" / f"{figure}.{extension}").stat().st_size > 0, (figure, extension)
+        assert "Pythia" in (results / "figures" / f"{figure}.txt").read_text()
+    for table in ("table2", "table3", "table4"):
+        text = (results / "tables" / f"{table}.md").read_text()
+        assert "NOT comparable" in text
+        assert "ours − paper" not in text  # no difference column on Pythia data
+        assert "not trained" in text  # e.g. LGAE-Mix τ=13 is a paper row this config does not train
+    claims = json.loads((results / "claims.json").read_text())
+    assert len(claims["claims"]) >= 6
+    assert {c["verdict"] for c in claims["claims"]} <= {
+        "holds",
+        "does not hold",
+        "not measurable in this configuration",
+    }
+    report = _snakemake("--report", "results/report.html", "--configfile", str(path), cwd=workflow_dir)
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (results / "report.html").read_text()
+    assert "4.4 Anomaly detection" in html
+    assert "App. C Equivariance" in html
     # a second run has nothing left to do
     again = _snakemake("-n", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
-    # changing one model's settings reruns that model's trainings (CNNAE: main and scan), nothing else
+    # changing one model's settings reruns that model's trainings (CNNAE: main and scan) and what
+    # depends on them, nothing else
     cfg["models"]["cnnae"]["dtype"] = "float64"
     path.write_text(yaml.safe_dump(cfg))
     changed = _snakemake(
@@ -249,3 +414,17 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     assert not {"generate", "preprocess"} & set(counts)
     assert "--model cnnae --latent 55 --seed 1 --fraction 1 " in changed.stdout
     assert "--model cnnae --latent 55 --seed 1 --fraction 0.1 " in changed.stdout
+    cfg["models"]["cnnae"]["dtype"] = "float32"
+    # another data.seed: the data is preprocessed again and the model trained afresh on it, never
+    # resumed from the old data's finished checkpoint
+    cfg["data"]["seed"] = 7
+    path.write_text(yaml.safe_dump(cfg))
+    run = "results/models/lgae-mix/9/seed1/frac1"
+    rerun = _snakemake(f"{run}/model.pt", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = (workflow_dir / "results/logs/train/lgae-mix_9_seed1_frac1.log").read_text()
+    assert "resuming" not in log
+    assert "made with other data" in log
+    meta = json.loads((workflow_dir / run / "meta.json").read_text())
+    assert (meta["resumed_from_epoch"], meta["epochs_this_call"]) == (0, 1)
+    assert {f["seed"] for f in meta["data"]["files"].values()} == {7}

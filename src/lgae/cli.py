@@ -12,7 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from lgae import cli_results
 from lgae.errors import LGAEError
+from lgae.names import CLASSES, DTYPE_NAMES, MODEL_NAMES, TRAINING_LOSSES
 
 log = logging.getLogger("lgae")
 
@@ -47,9 +49,7 @@ def _add_download(sub: argparse._SubParsersAction) -> None:
             "Writes: <out-dir>/<class>.hdf5 (JetNet layout) and <class>.hdf5.md5 (the verified checksum)."
         ),
     )
-    p.add_argument(
-        "--classes", nargs="+", default=["g", "q", "t", "w", "z"], help="jet classes (default: all five)"
-    )
+    p.add_argument("--classes", nargs="+", default=list(CLASSES), help="jet classes (default: all five)")
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the class files")
     p.add_argument("--record", type=int, default=None, help="Zenodo record id (default: 6975118, JetNet-30)")
     p.add_argument(
@@ -89,7 +89,7 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
             "event_index and the generation settings as attributes."
         ),
     )
-    p.add_argument("--class", dest="jet_class", required=True, choices=["g", "q", "t", "w", "z"])
+    p.add_argument("--class", dest="jet_class", required=True, choices=CLASSES)
     p.add_argument("--n-jets", type=int, required=True, help="number of jets to write")
     p.add_argument("--out", type=Path, required=True, help="output HDF5 file")
     p.add_argument("--seed", type=int, default=1, help="base seed; chunk seeds derive from it and the class")
@@ -142,7 +142,7 @@ def _add_preprocess(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--input", type=Path, required=True, help="raw class file (JetNet layout)")
-    p.add_argument("--class", dest="jet_class", required=True, choices=["g", "q", "t", "w", "z"])
+    p.add_argument("--class", dest="jet_class", required=True, choices=CLASSES)
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the three split files")
     p.add_argument("--seed", type=int, default=42, help="seed of the jet-φ draw and of the split")
     p.add_argument(
@@ -170,12 +170,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
             "Reads: <data-dir>/<class>_{train,valid}.h5 for the background classes. "
             "Writes: <out-dir>/model.pt (best model), history.csv (per-epoch losses and timings), "
             "meta.json (settings, data, versions, timings) and checkpoint.pt (resume state, updated every "
-            "epoch). Rerunning the same command resumes from checkpoint.pt."
+            "epoch). Rerunning the same command resumes from checkpoint.pt; a checkpoint made with other "
+            "settings or other data is set aside (checkpoint.<fingerprint>.pt) and training starts over."
         ),
     )
-    p.add_argument(
-        "--model", required=True, help="lgae-min-max, lgae-mix, lgae-mean, gnnae-jl, gnnae-pl, cnnae"
-    )
+    p.add_argument("--model", required=True, choices=MODEL_NAMES)
     p.add_argument(
         "--latent", type=int, required=True, help="τ_(1/2,1/2) (LGAE), dim(L) (GNNAE-JL, CNNAE), d (GNNAE-PL)"
     )
@@ -185,7 +184,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the outputs of this run")
     p.add_argument("--background", nargs="+", default=["g", "q"], help="classes to train on")
     p.add_argument(
-        "--loss", default=None, help="chamfer, mse, hungarian or emd (default: the paper's choice)"
+        "--loss", default=None, choices=TRAINING_LOSSES, help="training loss (default: the paper's choice)"
     )
     p.add_argument("--hyperparameters", default="{}", help="JSON object of extra model hyperparameters")
     p.add_argument("--lr", type=float, default=1e-3)
@@ -194,7 +193,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--max-epochs", type=int, default=20000)
     p.add_argument("--patience", type=int, default=200)
-    p.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    p.add_argument("--dtype", default="float64", choices=DTYPE_NAMES)
     p.add_argument(
         "--device",
         default="auto",
@@ -252,6 +251,7 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_generate,
     _add_preprocess,
     _add_train,
+    *cli_results.SUBCOMMANDS,
 ]
 
 
@@ -267,6 +267,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _os_error(exc: OSError) -> str:
+    """An operating-system error in one line: the path, what went wrong, what to check."""
+    where = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
+    what = exc.strerror or str(exc)
+    return f"{where}: {what}; check that the path exists, is writable and has free space" if where else what
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -276,6 +283,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.handler(args)
     except LGAEError as exc:
         print(f"lgae {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path the user gave: unwritable, a file where a folder should be, disk full
+        print(f"lgae {args.command}: error: {_os_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lgae {args.command}: interrupted", file=sys.stderr)

@@ -1,5 +1,8 @@
-"""Configuration: schema validation (the same schema Snakemake uses) plus the cross-key checks a
-JSON schema cannot express. Errors name the key and say how to fix it."""
+"""Configuration: schema validation plus the cross-key checks a JSON schema cannot express.
+
+The schema (``config/schema.yaml``) leaves the enums of its name definitions empty; :func:`schema` fills
+them from :mod:`lgae.names`, so that model, class and loss names live in one place. Snakemake validates
+its config through :func:`validate` too. Errors name the key and say how to fix it."""
 
 from __future__ import annotations
 
@@ -10,10 +13,30 @@ from typing import Any
 import jsonschema
 import yaml
 
+from lgae import names
 from lgae.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "config" / "schema.yaml"
+
+
+#: the schema's name definitions and where their values live
+_NAME_ENUMS: dict[str, tuple[str, ...]] = {
+    "model": names.MODEL_NAMES,
+    "jet_class": names.CLASSES,
+    "source": names.SOURCES,
+    "training_loss": names.TRAINING_LOSSES,
+    "score": names.LOSS_NAMES,
+    "dtype": names.DTYPE_NAMES,
+}
+
+
+def schema(schema_path: str | os.PathLike[str] = SCHEMA_PATH) -> dict[str, Any]:
+    """The configuration schema, with its name enums filled in from :mod:`lgae.names`."""
+    loaded = yaml.safe_load(Path(schema_path).read_text())
+    for key, values in _NAME_ENUMS.items():
+        loaded["$defs"][key]["enum"] = list(values)
+    return loaded
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -22,8 +45,7 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 
 def validate(config: dict[str, Any], schema_path: str | os.PathLike[str] = SCHEMA_PATH) -> dict[str, Any]:
     """Validate against the schema, then check consistency between keys."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema(schema_path))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
         lines = []
@@ -55,11 +77,93 @@ def check_consistency(config: dict[str, Any]) -> None:
         )
     if abs(sum(data["split"]) - 1.0) > 1e-9:
         raise ConfigError(f"data.split = {data['split']} sums to {sum(data['split'])}, not 1")
+    _check_split(data)
     pythia = data["pythia"]
     if pythia["jet_pt_min"] >= pythia["jet_pt_max"]:
         raise ConfigError("data.pythia.jet_pt_min must be below data.pythia.jet_pt_max")
     if pythia["pthat_max"] > 0 and pythia["pthat_min"] >= pythia["pthat_max"]:
         raise ConfigError("data.pythia.pthat_min must be below data.pythia.pthat_max (or set pthat_max <= 0)")
+    _check_models(config)
+    _check_figures(config)
+
+
+def _check_split(data: dict[str, Any]) -> None:
+    """Every split gets jets: an empty validation split would make the loss read 0 and stop training
+    silently, an empty test split would leave nothing to evaluate."""
+    empty = [name for name, fraction in zip(names.SPLITS, data["split"], strict=True) if fraction <= 0]
+    if empty:
+        raise ConfigError(
+            f"data.split = {data['split']}: the {' and '.join(empty)} split would be empty; "
+            "give every split a positive fraction"
+        )
+    if data["source"] == "pythia":
+        n_jets = data["pythia"]["jets_per_class"]
+        n_train, n_valid = (round(f * n_jets) for f in data["split"][:2])
+        sizes = (n_train, n_valid, n_jets - n_train - n_valid)
+        small = [name for name, size in zip(names.SPLITS, sizes, strict=True) if size < 1]
+        if small:
+            raise ConfigError(
+                f"data.pythia.jets_per_class = {n_jets} split {data['split']} leaves the "
+                f"{' and '.join(small)} split empty (sizes {list(sizes)}); generate more jets"
+            )
+
+
+def _check_models(config: dict[str, Any]) -> None:
+    """Per model: a loss it can train with, hyperparameters it accepts (names and values), no latent size
+    outside ``latents``, and the data's number of particles."""
+    hyperparameters = {}
+    for model, spec in config["models"].items():
+        key = f"models.{model}"
+        if spec["loss"] not in names.MODEL_TRAINING_LOSSES[model]:
+            raise ConfigError(
+                f"{key}.loss = {spec['loss']}: {model} trains with "
+                f"{' or '.join(names.MODEL_TRAINING_LOSSES[model])}"
+            )
+        latent_key = names.LATENT_ARGUMENTS[model]
+        if latent_key in spec["hyperparameters"]:
+            raise ConfigError(
+                f"{key}.hyperparameters.{latent_key}: the latent size is set by {key}.latents; "
+                "remove it from the hyperparameters"
+            )
+        particles = spec["hyperparameters"].get("num_particles", config["data"]["num_particles"])
+        if particles != config["data"]["num_particles"]:
+            raise ConfigError(
+                f"{key}.hyperparameters.num_particles = {particles}, but the data has "
+                f"data.num_particles = {config['data']['num_particles']} per jet; make them agree"
+            )
+        if spec["hyperparameters"]:
+            hyperparameters[model] = spec["hyperparameters"]
+    if hyperparameters:  # the registry imports torch: only when there is something to check
+        from lgae.models.registry import check_hyperparameters
+
+        for model, values in hyperparameters.items():
+            check_hyperparameters(model, values, key=f"models.{model}.hyperparameters")
+
+
+#: figures that read the Lorentz latent or scan Lorentz equivariance: they show LGAEs only
+LGAE_ONLY_FIGURES = ("fig5", "fig6", "fig9")
+FIGURE_MODEL_KEYS = ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9")
+
+
+def _check_figures(config: dict[str, Any]) -> None:
+    """Every model a figure shows is one the configuration trains (seed training.seeds[0])."""
+    models = config["models"]
+    for figure in FIGURE_MODEL_KEYS:
+        for model, latent in config["figures"][figure].items():
+            key = f"figures.{figure}.{model}"
+            if figure in LGAE_ONLY_FIGURES and not model.startswith("lgae"):
+                raise ConfigError(
+                    f"{key}: {figure} shows the Lorentz latent or equivariance, LGAE models only"
+                )
+            trained = models.get(model, {}).get("latents", [])
+            if latent not in trained:
+                raise ConfigError(
+                    f"{key} = {latent}: this configuration does not train {model} with latent {latent} "
+                    f"(models.{model}.latents = {trained}); add it there or show another model"
+                )
+    evaluation = config["evaluation"]
+    if evaluation["anomaly_score"] == "emd" and not evaluation["emd"]:
+        raise ConfigError("evaluation.anomaly_score is 'emd' but evaluation.emd is false; enable it")
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -5,8 +5,14 @@ One call of :func:`train` trains one (model, latent size, seed, training fractio
 holding the model, the optimiser, every random state, the epoch, the best validation loss and model, and
 the history. Calling :func:`train` again with the same settings resumes from it, so that a job killed by
 a cluster's walltime continues where it stopped and ends with the same weights, bit for bit on a CPU, as
-one that was never interrupted. The checkpoint carries a fingerprint of the settings; a checkpoint made
-with other settings is not resumed from (it is set aside, with a warning).
+one that was never interrupted. The checkpoint carries a fingerprint of the settings *and of the data*
+(the processed files' source, seed, split, jet counts and a hash of the jets themselves, but not where
+they lie): a checkpoint made with other settings or other data is never resumed from (it is set aside,
+with a warning), so that a rerun after the data changed cannot deliver the old data's model.
+
+Everything a user can get wrong is checked before the first epoch: settings, hyperparameters (names and
+values), the device, the output directory, and the data (present, non-empty, as many particles per jet as
+the model expects). Checkpoints hold tensors and plain data only and are read with ``weights_only=True``.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import json
 import logging
 import math
 import os
+import pickle
 import platform
 import subprocess
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,22 +38,26 @@ import torch
 from tqdm.auto import tqdm
 
 import lgae
-from lgae.data.preprocess import ProcessedJets, load_classes
-from lgae.errors import ConfigError, LGAEError
+from lgae.data.preprocess import ProcessedJets, load_classes, read_attrs
+from lgae.errors import ConfigError, DataError, LGAEError
 from lgae.io import atomic_path, write_json
 from lgae.losses import paper_loss, reconstruction_loss
 from lgae.models import build
 from lgae.models.base import JetAutoencoder
-from lgae.models.registry import latent_argument
+from lgae.models.io import DTYPES, load_model, save_model
+from lgae.models.registry import check_hyperparameters, latent_argument
+from lgae.names import MODEL_NAMES, MODEL_TRAINING_LOSSES
 from lgae.seeding import derive_seed
 
 log = logging.getLogger(__name__)
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
 
 class TrainingError(LGAEError):
-    """Training cannot go on (e.g. the loss became NaN); the last good checkpoint is kept."""
+    """Training cannot go on (e.g. the loss became NaN); the last good checkpoint, if any, is kept."""
+
+
+class CheckpointError(LGAEError):
+    """A checkpoint holds something other than tensors and plain data: it is not loaded."""
 
 
 @dataclass
@@ -70,8 +82,14 @@ class TrainSettings:
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)
         self.background = tuple(self.background)
+        if self.model not in MODEL_NAMES:
+            raise ConfigError(f"unknown model {self.model!r}; available models: {', '.join(MODEL_NAMES)}")
         if self.loss is None:
             self.loss = paper_loss(self.model)
+        if self.loss not in MODEL_TRAINING_LOSSES[self.model]:
+            raise ConfigError(
+                f"loss {self.loss!r}: {self.model} trains with {' or '.join(MODEL_TRAINING_LOSSES[self.model])}"
+            )
         if self.dtype not in DTYPES:
             raise ConfigError(f"dtype {self.dtype!r} unknown; use one of {sorted(DTYPES)}")
         if not 0.0 < self.train_fraction <= 1.0:
@@ -81,6 +99,25 @@ class TrainSettings:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.patience < 0:
             raise ConfigError(f"patience must be >= 0, got {self.patience}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"lr = {self.lr}: the learning rate must be a finite number > 0 (training.lr)")
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise ConfigError(
+                f"betas = {list(self.betas)}: Adam needs two numbers in [0, 1) (training.betas)"
+            )
+        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ConfigError(
+                f"weight_decay = {self.weight_decay}: must be a finite number >= 0 (training.weight_decay)"
+            )
+        if not isinstance(self.hyperparameters, dict):
+            raise ConfigError("hyperparameters must be a JSON object, e.g. '{\"num_basis\": 10}'")
+        latent_key = latent_argument(self.model)
+        if latent_key in self.hyperparameters:
+            raise ConfigError(
+                f"hyperparameters.{latent_key} = {self.hyperparameters[latent_key]!r} conflicts with the "
+                f"latent size {self.latent} (--latent, models.{self.model}.latents): give it there only"
+            )
+        check_hyperparameters(self.model, self.hyperparameters)
 
     def fingerprint(self) -> str:
         """Hash of the settings that change the result (not of the epoch budget, which may grow)."""
@@ -114,12 +151,74 @@ class TrainPaths:
 
 # --------------------------------------------------------------------------------------------------
 def choose_device(device: str = "auto") -> torch.device:
-    """CUDA when present (``auto``), else CPU; or exactly what is asked for."""
+    """CUDA when present (``auto``), else CPU; or exactly what is asked for, if this machine has it."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} requested but CUDA is not available on this machine")
-    return torch.device(device)
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(
+            f"device {device!r} unknown; use auto, cpu, cuda or cuda:<index> (training.device, --device)"
+        ) from exc
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device {device!r} requested but CUDA is not available on this machine")
+        if chosen.index is not None and chosen.index >= torch.cuda.device_count():
+            raise ConfigError(
+                f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s), "
+                f"cuda:0 … cuda:{torch.cuda.device_count() - 1}"
+            )
+    elif chosen.type != "cpu":
+        raise ConfigError(f"device {device!r}: training runs on cpu or cuda (training.device, --device)")
+    return chosen
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Fail before any compute if the outputs cannot be written (not after the first epoch)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test."):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"--out-dir {out_dir}: cannot write there ({exc.strerror or exc}); "
+            "choose a writable directory or fix its permissions"
+        ) from exc
+
+
+def data_identity(
+    data_dir: Path, classes: tuple[str, ...], train_jets: ProcessedJets, valid_jets: ProcessedJets
+) -> dict[str, Any]:
+    """What identifies the training data, wherever it lies: each file's provenance and a content hash.
+
+    Part of the checkpoint's fingerprint, so that other data (another seed, source, split or number of
+    jets, or other jets altogether) never resumes an old run; and recorded in ``meta.json``.
+    """
+    files = {}
+    for split in ("train", "valid"):
+        for jet_class in classes:
+            attrs = read_attrs(data_dir / f"{jet_class}_{split}.h5")
+            files[f"{jet_class}_{split}"] = {
+                key: attrs.get(key) for key in ("source", "seed", "fractions", "raw_jets", "jet_class")
+            }
+    digest = hashlib.sha256()
+    for jets in (train_jets, valid_jets):
+        for array in (jets.p4, jets.mask):
+            contiguous = np.ascontiguousarray(array)
+            digest.update(str((contiguous.dtype.str, contiguous.shape)).encode())
+            digest.update(memoryview(contiguous).cast("B"))
+    return {
+        "files": files,
+        "train_jets": len(train_jets),
+        "valid_jets": len(valid_jets),
+        "sha256": digest.hexdigest(),
+    }
+
+
+def run_fingerprint(settings: TrainSettings, data: dict[str, Any]) -> str:
+    """Hash of the settings that change the result and of the data's identity."""
+    payload = {"settings": settings.fingerprint(), "data": data}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def training_subset(n_jets: int, fraction: float, seed: int) -> np.ndarray:
@@ -188,18 +287,37 @@ def _save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
         tmp.write_bytes(buffer.getvalue())
 
 
-def _load_checkpoint(path: Path, fingerprint: str) -> dict[str, Any] | None:
+def _load_checkpoint(
+    path: Path, fingerprint: str, settings: TrainSettings, data: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The checkpoint's payload if it belongs to this run; one of other settings or data is set aside."""
     if not path.is_file():
         return None
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path}: refusing to load it: the file holds objects other than tensors and plain data "
+            f"(loading them could run code; {str(exc).splitlines()[0]}). Delete it to train from scratch."
+        ) from exc
     except Exception as exc:  # a checkpoint that cannot be read is not fatal: start again
         log.warning("%s cannot be read (%s); starting from scratch", path, exc)
         path.rename(path.with_suffix(".unreadable"))
         return None
-    if payload.get("fingerprint") != fingerprint:
-        aside = path.with_name(f"checkpoint.{payload.get('fingerprint', 'unknown')}.pt")
-        log.warning("%s was made with other settings; moved to %s, starting from scratch", path, aside)
+    if not isinstance(payload, dict) or payload.get("fingerprint") != fingerprint:
+        old = payload if isinstance(payload, dict) else {}
+        changed = []
+        if old.get("settings_fingerprint") != settings.fingerprint():
+            changed.append("settings")
+        if old.get("data") != data:
+            changed.append("data")
+        aside = path.with_name(f"checkpoint.{old.get('fingerprint', 'unknown')}.pt")
+        log.warning(
+            "%s was made with other %s; moved to %s, starting from scratch",
+            path,
+            " and ".join(changed) or "settings",
+            aside,
+        )
         path.rename(aside)
         return None
     return payload
@@ -243,27 +361,32 @@ def train(
     place but no final outputs, as a walltime limit would (used to test resumption).
     Returns the metadata written to ``meta.json`` (or the state reached, if stopped early).
     """
-    if threads:
+    if threads is not None:
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise ConfigError(f"threads = {threads!r}: give a positive number of CPU threads (--threads)")
         torch.set_num_threads(threads)
     dev = choose_device(device)
     dtype = DTYPES[settings.dtype]
     started = time.time()
+    model = build_model(settings).to(dev)  # hyperparameter values are checked here, before the data
+    _check_writable(paths.out_dir)
     train_jets = load_classes(paths.data_dir, settings.background, "train")
     valid_jets = load_classes(paths.data_dir, settings.background, "valid")
+    _check_data(paths, settings, model, train_jets, valid_jets)
+    data = data_identity(paths.data_dir, settings.background, train_jets, valid_jets)
     subset = training_subset(len(train_jets), settings.train_fraction, settings.seed)
     train_p4, train_mask = _tensors(train_jets, dtype, dev)
     train_p4, train_mask = train_p4[subset], train_mask[subset]
     valid_p4, valid_mask = _tensors(valid_jets, dtype, dev)
 
-    model = build_model(settings).to(dev)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay
     )
     shuffle = torch.Generator().manual_seed(derive_seed(settings.seed, "shuffle"))
-    fingerprint = settings.fingerprint()
+    fingerprint = run_fingerprint(settings, data)
     state = {"epoch": 0, "best_valid": math.inf, "best_epoch": 0, "stale": 0, "history": []}
     best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    checkpoint = _load_checkpoint(paths.checkpoint, fingerprint)
+    checkpoint = _load_checkpoint(paths.checkpoint, fingerprint, settings, data)
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
@@ -273,6 +396,7 @@ def train(
         log.info(
             "resuming %s from epoch %d (best valid %.6g)", paths.out_dir, state["epoch"], state["best_valid"]
         )
+    resumed_from = state["epoch"]
     log.info(
         "training %s latent=%d seed=%d fraction=%g on %d jets (valid %d), %s, %s, %d parameters",
         settings.model,
@@ -289,7 +413,7 @@ def train(
     epochs_this_call = 0
     while state["epoch"] < settings.max_epochs and state["stale"] <= settings.patience:
         if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
-            return {"stopped_at_epoch": state["epoch"], **state}
+            return {"stopped_at_epoch": state["epoch"], "resumed_from_epoch": resumed_from, **state}
         epoch_start = time.time()
         model.train()
         order = torch.randperm(len(train_p4), generator=shuffle).to(dev)
@@ -308,9 +432,8 @@ def train(
             if not math.isfinite(value):
                 raise TrainingError(
                     f"{settings.model} latent={settings.latent} seed={settings.seed}: the training loss became "
-                    f"{value} in epoch {state['epoch'] + 1}, batch {b + 1}. The last good checkpoint "
-                    f"({paths.checkpoint}, epoch {state['epoch']}) is kept; lower the learning rate or check "
-                    "the data."
+                    f"{value} in epoch {state['epoch'] + 1}, batch {b + 1}. {_kept(paths, state)}; "
+                    "lower the learning rate or check the data."
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -321,8 +444,8 @@ def train(
         valid_loss = evaluate_loss(model, settings.loss, valid_p4, valid_mask, settings.batch_size)
         if not math.isfinite(valid_loss):
             raise TrainingError(
-                f"{settings.model}: the validation loss became {valid_loss} in epoch {state['epoch'] + 1}; "
-                f"the last good checkpoint ({paths.checkpoint}) is kept."
+                f"{settings.model}: the validation loss became {valid_loss} in epoch {state['epoch'] + 1}. "
+                f"{_kept(paths, state)}; lower the learning rate or check the data."
             )
         state["epoch"] += 1
         improved = valid_loss < state["best_valid"]
@@ -354,6 +477,8 @@ def train(
             paths.checkpoint,
             {
                 "fingerprint": fingerprint,
+                "settings_fingerprint": settings.fingerprint(),
+                "data": data,
                 "settings": asdict(settings),
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -363,7 +488,43 @@ def train(
             },
         )
         epochs_this_call += 1
-    return _finish(settings, paths, model, best_model, state, dev, started, len(train_p4), len(valid_p4))
+    run = {
+        "fingerprint": fingerprint,
+        "data": data,
+        "resumed_from_epoch": resumed_from,
+        "epochs_this_call": epochs_this_call,
+    }
+    return _finish(settings, paths, model, best_model, state, dev, started, len(train_p4), len(valid_p4), run)
+
+
+def _kept(paths: TrainPaths, state: dict[str, Any]) -> str:
+    """What is left to resume from, truthfully: a checkpoint exists once an epoch has completed."""
+    if state["epoch"] > 0 and paths.checkpoint.is_file():
+        return f"The last good checkpoint ({paths.checkpoint}, epoch {state['epoch']}) is kept"
+    return "No checkpoint was written (no epoch completed), so the next run starts from scratch"
+
+
+def _check_data(
+    paths: TrainPaths,
+    settings: TrainSettings,
+    model: JetAutoencoder,
+    train_jets: ProcessedJets,
+    valid_jets: ProcessedJets,
+) -> None:
+    """Non-empty training and validation data with the model's number of particles, before any epoch."""
+    for split, jets in (("train", train_jets), ("valid", valid_jets)):
+        files = ", ".join(str(paths.data_dir / f"{c}_{split}.h5") for c in settings.background)
+        if len(jets) == 0:
+            raise DataError(
+                f"{files}: the {split} split holds no jets; rerun `lgae preprocess` with more jets or a "
+                f"larger {split} fraction (data.split)"
+            )
+        if jets.p4.shape[1] != model.num_particles:
+            raise DataError(
+                f"{files}: jets of {jets.p4.shape[1]} particles, but {settings.model} is built for "
+                f"{model.num_particles} (hyperparameters.num_particles); make the two agree "
+                "(data.num_particles)"
+            )
 
 
 def _finish(
@@ -376,12 +537,13 @@ def _finish(
     started: float,
     n_train: int,
     n_valid: int,
+    run: dict[str, Any],
 ) -> dict[str, Any]:
     model.load_state_dict(best_model)
     stopped = "early stopping" if state["stale"] > settings.patience else "epoch limit"
     meta = {
         "settings": asdict(settings),
-        "fingerprint": settings.fingerprint(),
+        "fingerprint": run["fingerprint"],
         "model_class": type(model).__name__,
         "parameters": model.num_parameters(),
         "latent_size": model.latent_size,
@@ -393,9 +555,12 @@ def _finish(
         "best_epoch": state["best_epoch"],
         "best_valid_loss": state["best_valid"],
         "stopped_by": stopped,
+        "resumed_from_epoch": run["resumed_from_epoch"],
+        "epochs_this_call": run["epochs_this_call"],
         "train_jets": n_train,
         "valid_jets": n_valid,
         "data_dir": str(paths.data_dir),
+        "data": run["data"],
         "device": str(device),
         "threads": torch.get_num_threads(),
         "seconds_this_call": time.time() - started,
@@ -408,18 +573,7 @@ def _finish(
         "git": _git_revision(),
         "host": platform.node(),
     }
-    buffer = io.BytesIO()
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "name": settings.model,
-            "hyperparameters": model.hyperparameters,
-            **meta,
-        },
-        buffer,
-    )
-    with atomic_path(paths.model) as tmp:
-        tmp.write_bytes(buffer.getvalue())
+    save_model(paths.model, model, meta)
     _write_history(paths.history, state["history"])
     write_json(paths.meta, meta)
     log.info(
@@ -429,12 +583,5 @@ def _finish(
 
 
 def load_trained(path: str | os.PathLike[str], device: str = "cpu") -> JetAutoencoder:
-    """A trained model from ``model.pt``, in the dtype it was trained in."""
-    path = Path(path)
-    if not path.is_file():
-        raise LGAEError(f"{path}: trained model not found; run the train step first")
-    payload = torch.load(path, map_location=device, weights_only=False)
-    options = {k: v for k, v in payload["hyperparameters"].items() if k != "name"}
-    model = build(payload["name"], **options).to(DTYPES[payload["settings"]["dtype"]])
-    model.load_state_dict(payload["state_dict"])
-    return model.to(device).eval()
+    """A trained model from ``model.pt``, in the dtype it was trained in (see :mod:`lgae.models.io`)."""
+    return load_model(path, device)[0]

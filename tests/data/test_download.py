@@ -170,3 +170,19 @@ def test_server_serving_a_non_jetnet_file_is_rejected(zenodo, tmp_path):
 def test_unknown_class_is_rejected(tmp_path):
     with pytest.raises(Exception, match="unknown jet class"):
         download.download_class("x", tmp_path)
+
+
+def test_offline_hint_after_an_md5_mismatch_says_the_file_is_there(zenodo, tmp_path):
+    """A hand-placed file whose MD5 differs from the pinned one, and no network: the hint must not ask
+    to put the file there (it is there) but say which MD5 it has."""
+    placed = tmp_path / "raw" / "g.hdf5"
+    placed.parent.mkdir()
+    placed.write_bytes(zenodo.files["q.hdf5"])  # the wrong file
+    local = hashlib.md5(zenodo.files["q.hdf5"]).hexdigest()
+    pinned = zenodo.checksums["g.hdf5"]
+    with pytest.raises(DownloadError) as info:
+        download.download_class("g", placed.parent, RECORD, _closed_port_url(), md5=pinned, timeout=5)
+    message = str(info.value)
+    assert f"{placed} is there, but its MD5 is {local}, not the expected {pinned}" in message
+    assert "put it at" not in message
+    assert placed.read_bytes() == zenodo.files["q.hdf5"]  # nothing deleted behind the user's back

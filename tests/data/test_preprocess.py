@@ -158,3 +158,34 @@ def test_unknown_class(tmp_path):
     path = _write_jets(tmp_path / "x.hdf5", *_good_arrays())
     with pytest.raises(ConfigError, match="unknown jet class"):
         preprocess_class(path, tmp_path, "x", seed=1)
+
+
+@pytest.mark.parametrize("count", [0, -3])
+def test_no_particles_per_jet_is_refused(tmp_path, count):
+    """--num-particles 0 used to write jets of shape [N, 0, 4]."""
+    path = _write_jets(tmp_path / "g.hdf5", *_good_arrays())
+    with pytest.raises(ConfigError, match=f"data.num_particles\\) = {count}: must be a positive integer"):
+        preprocess_class(path, tmp_path / "out", "g", seed=1, num_particles=count)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_of_another_class_is_refused(tmp_path):
+    path = tmp_path / "g.hdf5"
+    write_raw(path, *_good_arrays(), attrs={"jet_class": "g"})
+    with pytest.raises(
+        DataError, match=r"g\.hdf5: its attributes say it holds 'g' jets, not 'q'; give --class g"
+    ):
+        preprocess_class(path, tmp_path / "out", "q", seed=1)
+    assert not (tmp_path / "out").exists()
+    preprocess_class(path, tmp_path / "out", "g", seed=1)  # the right class goes through
+
+
+@pytest.mark.parametrize(
+    ("n_jets", "fractions", "empty"),
+    [(2, (0.6, 0.2, 0.2), "valid"), (100, (1.0, 0.0, 0.0), "valid and test"), (10, (0.0, 0.5, 0.5), "train")],
+)
+def test_empty_splits_are_refused(tmp_path, n_jets, fractions, empty):
+    path = _write_jets(tmp_path / "g.hdf5", *_good_arrays(n_jets))
+    with pytest.raises(DataError, match=f"g.hdf5: {n_jets} jets split .* leave the {empty} split empty"):
+        preprocess_class(path, tmp_path / "out", "g", seed=1, fractions=fractions)
+    assert not (tmp_path / "out").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
@@ -9,8 +11,9 @@ import lgae.models
 from lgae.data.images import image_jet_features, jet_images_from_p4
 from lgae.errors import ConfigError
 from lgae.jets import jet_features, relative_coordinates
-from lgae.lorentz import apply, p4_from_ptetaphi, rotation
+from lgae.lorentz import apply, boost, p4_from_ptetaphi, rotation
 from lgae.models.cnnae import CNNAE, _SameConv, _SameConvTranspose
+from lgae.testing import assert_equivariant, lorentz_tolerance
 
 DTYPES = (torch.float32, torch.float64)
 
@@ -147,16 +150,40 @@ def test_image_and_latent_ignore_particle_order_and_padding() -> None:
     assert torch.equal(model.output_to_p4(out, dirty, mask), model.output_to_p4(out, p4, mask))
 
 
+def _reconstructed_p4(model: CNNAE) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    return lambda p4, mask: model.output_to_p4(model(p4, mask), p4, mask)
+
+
 def test_azimuthal_rotation_leaves_the_image_unchanged() -> None:
     torch.manual_seed(0)
     model = lgae.models.build("cnnae").double()
     p4, mask = make_jets()
     rot = rotation(-2.1, (0.0, 0.0, 1.0))
-    torch.testing.assert_close(model.target(apply(rot, p4), mask), model.target(p4, mask))
-    out = model(p4, mask)
-    torch.testing.assert_close(
-        model.output_to_p4(out, apply(rot, p4), mask), apply(rot, model.output_to_p4(out, p4, mask))
+    moved = lambda p4, mask: (apply(rot, p4), mask)  # noqa: E731
+    tolerance = lorentz_tolerance(torch.float64, rot, 100.0)  # measured ≤ 1.1 ε
+    assert_equivariant(model.target, (p4, mask), moved, tolerance=tolerance, what="image")
+    assert_equivariant(
+        _reconstructed_p4(model), (p4, mask), moved, lambda out: apply(rot, out), tolerance=tolerance
     )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cnnae_is_not_lorentz_equivariant(dtype: torch.dtype) -> None:
+    """Negative control (paper Table 1): a boost across the beam changes the jet image, so the CNNAE's
+    reconstruction does not follow the boost; the shared helper must say so."""
+    torch.manual_seed(0)
+    model = lgae.models.build("cnnae").to(dtype)
+    p4, mask = make_jets(dtype=dtype)
+    lam = boost(1.0, (1.0, 0.0, 0.0))
+    with pytest.raises(AssertionError, match="not equivariant") as error:
+        assert_equivariant(
+            _reconstructed_p4(model),
+            (p4, mask),
+            lambda p4, mask: (apply(lam.to(dtype), p4), mask),
+            lambda out: apply(lam.to(dtype), out),
+            tolerance=lorentz_tolerance(dtype, lam, 3e4 if dtype == torch.float64 else 1e4),  # the LGAE's
+        )
+    assert float(str(error.value).split("deviation ")[1].split(" ")[0]) > 0.1  # broken, not rounding
 
 
 def test_compression_rate_and_build() -> None:

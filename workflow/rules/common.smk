@@ -9,7 +9,7 @@ from snakemake.settings.types import DeploymentMethod
 DATA = config["data"]
 SOURCE = DATA["source"]
 CLASSES = DATA["classes"]
-SPLITS = ["train", "valid", "test"]
+SPLITS = list(names.SPLITS)
 
 
 class LgaeCommand:
@@ -31,8 +31,8 @@ LGAE = LgaeCommand()
 
 
 wildcard_constraints:
-    cls="|".join(["g", "q", "t", "w", "z"]),
-    source="jetnet|pythia",
+    cls="|".join(names.CLASSES),
+    source="|".join(names.SOURCES),
     split="|".join(SPLITS),
 
 
@@ -53,7 +53,7 @@ SCAN = config["data_efficiency"]
 
 
 wildcard_constraints:
-    model="|".join(["lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae"]),
+    model="|".join(names.MODEL_NAMES),
     latent=r"\d+",
     seed=r"\d+",
     frac=r"[0-9.]+(e-?[0-9]+)?",
@@ -64,8 +64,28 @@ def fraction_label(fraction):
     return f"{float(fraction):g}"
 
 
+RUN = "results/models/{model}/{latent}/seed{seed}/frac{frac}"
+PREDICTIONS = "results/predictions/{model}/{latent}/seed{seed}/frac{frac}"
+METRICS = "results/metrics/{model}/{latent}/seed{seed}/frac{frac}"
+METRIC_NAMES = ["reconstruction", "anomaly", "latent", "equivariance"]
+EVAL = config["evaluation"]
+
+
 def run_dir(model, latent, seed, fraction):
-    return f"results/models/{model}/{latent}/seed{seed}/frac{fraction_label(fraction)}"
+    return RUN.format(model=model, latent=latent, seed=seed, frac=fraction_label(fraction))
+
+
+def metrics_file(run, name):
+    """The metrics file ``name`` of a run (model, latent, seed, fraction)."""
+    model, latent, seed, fraction = run
+    return f"{METRICS}/{name}.json".format(
+        model=model, latent=latent, seed=seed, frac=fraction_label(fraction)
+    )
+
+
+def predictions_dir(run):
+    model, latent, seed, fraction = run
+    return PREDICTIONS.format(model=model, latent=latent, seed=seed, frac=fraction_label(fraction))
 
 
 def main_runs():
@@ -92,10 +112,77 @@ def train_options(wildcards):
     spec = model_spec(wildcards)
     loss = f"--loss {spec['loss']}" if spec.get("loss") else ""
     dtype = spec.get("dtype", TRAIN["dtype"])
+    epochs = spec.get("max_epochs", TRAIN["max_epochs"])
     hyper = json.dumps(spec.get("hyperparameters", {}), separators=(",", ":"))
     return (
         f"{loss} --dtype {dtype} --hyperparameters '{hyper}' --lr {TRAIN['lr']} "
         f"--betas {TRAIN['betas'][0]} {TRAIN['betas'][1]} --weight-decay {TRAIN['weight_decay']} "
-        f"--batch-size {TRAIN['batch_size']} --max-epochs {TRAIN['max_epochs']} --patience {TRAIN['patience']} "
+        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} "
         f"--device {TRAIN['device']} --background {' '.join(DATA['background'])}"
     )
+
+
+def predict_options(wildcards):
+    """Command-line options of `lgae predict` taken from the config."""
+    emd = "--emd" if EVAL["emd"] else "--no-emd"
+    return (
+        f"--classes {' '.join(CLASSES)} --background {' '.join(DATA['background'])} "
+        f"--batch-size {EVAL['batch_size']} {emd} --equivariance-jets {EVAL['equivariance_jets']} "
+        f"--device {TRAIN['device']}"
+    )
+
+
+def evaluate_options(wildcards):
+    """Command-line options of `lgae evaluate` taken from the config."""
+    return (
+        f"--background {' '.join(DATA['background'])} --signals {' '.join(DATA['signals'])} "
+        f"--relative-error {EVAL['relative_error']} --matching {EVAL['matching']}"
+    )
+
+
+# --- figures and tables: which runs each shows
+def figure_runs(figure):
+    """(model, latent, seed, fraction) of the models a figure shows: the first seed, the full training set."""
+    return [(m, z, TRAIN["seeds"][0], 1.0) for m, z in config["figures"][figure].items()]
+
+
+def predictions_of(figure):
+    return [f"{predictions_dir(run)}/{cls}.h5" for run in figure_runs(figure) for cls in CLASSES]
+
+
+def metrics_of(runs):
+    return [metrics_file(run, name) for run in runs for name in METRIC_NAMES]
+
+
+def directories(files):
+    """The directories of ``files``, in order, each once (the `--inputs` of the lgae figure command)."""
+    return " ".join(dict.fromkeys(os.path.dirname(f) for f in files))
+
+
+FIGURE_OPTIONS = (
+    f"--background {' '.join(DATA['background'])} --signals {' '.join(DATA['signals'])} "
+    f"--anomaly-score {EVAL['anomaly_score']} --image-max-r {config['figures']['image_max_r']} "
+    f"--image-npix {config['figures']['image_npix']} --sample-jets {config['figures']['sample_jets']} "
+    f"--sample-seed {config['figures']['sample_seed']}"
+)
+FIGURE_SECTIONS = {
+    "fig2": "4.3 Reconstruction",
+    "fig3": "4.3 Reconstruction",
+    "fig4": "4.4 Anomaly detection",
+    "fig5": "4.5 Latent space",
+    "fig6": "4.5 Latent space",
+    "fig7": "4.6 Data efficiency",
+    "fig9": "App. C Equivariance",
+}
+FIGURE_INPUTS = {
+    **{f: predictions_of(f) for f in ("fig2", "fig3", "fig4", "fig5", "fig6")},
+    "fig7": metrics_of(scan_runs()),
+    "fig9": metrics_of(figure_runs("fig9")),
+}
+
+
+TABLE_SECTIONS = {
+    "table2": "4.3 Reconstruction",
+    "table3": "4.3 Reconstruction",
+    "table4": "4.4 Anomaly detection",
+}

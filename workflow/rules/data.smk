@@ -30,7 +30,7 @@ rule generate:
         "results/benchmarks/generate/{cls}.tsv"
     conda:
         "../../envs/lgae.yaml"
-    threads: 64  # at most: a local run scales it down to --cores; the SLURM profile sets 8
+    threads: 64  # as many as there are: Snakemake caps a job's threads at --cores (the SLURM profile: 8)
     resources:
         mem_mb=lambda wc, threads: 600 * threads + 400,
         runtime=lambda wc: max(10, DATA["pythia"]["jets_per_class"] // 6000),

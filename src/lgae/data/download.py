@@ -52,22 +52,37 @@ def sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".md5")
 
 
-def _manual_hint(target: Path, record: int) -> str:
+def _manual_hint(target: Path, record: int, local: str | None = None, expected: str = "") -> str:
+    """How to install the file by hand; when a file is already in place, what is wrong with it."""
+    page = RECORD_PAGE.format(record=record)
+    if local:
+        return (
+            f"{target} is there, but its MD5 is {local}, not the expected {expected}: replace it with "
+            f"{target.name} from {page} (downloaded on a machine with internet access), or, if it is the "
+            f"right file, correct data.jetnet.md5.{target.stem} (or delete {sidecar(target).name})."
+        )
     return (
-        f"To install the file by hand, download {target.name} from {RECORD_PAGE.format(record=record)} "
+        f"To install the file by hand, download {target.name} from {page} "
         f"on a machine with internet access, put it at {target}, and give its MD5 (listed on that page) "
         f"as data.jetnet.md5.{target.stem} in the config or with `lgae download --md5 {target.stem}=<md5>`."
     )
 
 
 def remote_file(
-    name: str, record: int, api_url: str = ZENODO_API, timeout: float = 30.0, target: Path | None = None
+    name: str,
+    record: int,
+    api_url: str = ZENODO_API,
+    timeout: float = 30.0,
+    target: Path | None = None,
+    mismatch: tuple[str, str] | None = None,
 ) -> RemoteFile:
     """Look ``name`` up in Zenodo record ``record`` (both shapes of the Zenodo files API are accepted).
 
-    ``target`` (where the file is wanted) only serves the error message for manual installation.
+    ``target`` (where the file is wanted) and ``mismatch`` (the MD5 of a file already there and the one
+    expected) only serve the error message for manual installation.
     """
-    hint = _manual_hint(target or Path(name), record)
+    local, expected = mismatch or (None, "")
+    hint = _manual_hint(target or Path(name), record, local, expected)
     url = f"{api_url.rstrip('/')}/{record}"
     try:
         response = requests.get(url, timeout=timeout)
@@ -146,7 +161,8 @@ def download_class(
             _remember(target, local)
             return target
         log.warning("%s: MD5 %s does not match the expected %s; fetching it again", target, local, known)
-    remote = remote_file(target.name, record, api_url, timeout, target)
+    mismatch = (local, known) if local and known else None
+    remote = remote_file(target.name, record, api_url, timeout, target, mismatch)
     if md5 and remote.md5 != md5.lower():
         raise DownloadError(
             f"data.jetnet.md5.{jet_class} = {md5} in the config, but Zenodo record {record} lists "

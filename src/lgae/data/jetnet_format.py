@@ -20,15 +20,8 @@ import numpy as np
 
 from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
+from lgae.names import CLASSES
 
-CLASSES: tuple[str, ...] = ("g", "q", "t", "w", "z")
-CLASS_NAMES: dict[str, str] = {
-    "g": "gluon",
-    "q": "light quark",
-    "t": "top quark",
-    "w": "W boson",
-    "z": "Z boson",
-}
 PARTICLE_FEATURES: tuple[str, ...] = ("etarel", "phirel", "ptrel", "mask")
 JET_FEATURES: tuple[str, ...] = ("pt", "eta", "mass", "num_particles")
 
@@ -64,6 +57,8 @@ class RawJets:
 def read_raw(path: str | os.PathLike[str], num_particles: int = 30) -> RawJets:
     """Read and validate a JetNet-layout file; every defect is reported with the file name and the fix."""
     path = Path(path)
+    if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 1:
+        raise ConfigError(f"num_particles = {num_particles!r}: must be a positive integer (JetNet-30: 30)")
     if not path.is_file():
         raise DataError(
             f"{path}: file not found. Run `lgae download` (JetNet) or `lgae generate` (Pythia) first."

@@ -22,11 +22,11 @@ from lgae import lorentz
 from lgae.data.jetnet_format import RawJets, check_classes, read_raw
 from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
+from lgae.names import SPLITS
 from lgae.seeding import rng
 
 log = logging.getLogger(__name__)
 
-SPLITS: tuple[str, ...] = ("train", "valid", "test")
 GEV_PER_TEV = 1000.0
 
 
@@ -92,6 +92,13 @@ class ProcessedJets:
         return len(self.p4)
 
 
+def check_num_particles(num_particles: object, key: str = "data.num_particles") -> int:
+    """A positive particle count, or a ConfigError naming ``key`` (0 would write jets of no particles)."""
+    if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 1:
+        raise ConfigError(f"{key} = {num_particles!r}: must be a positive integer (JetNet-30 jets: 30)")
+    return num_particles
+
+
 def preprocess_class(
     raw_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -103,7 +110,22 @@ def preprocess_class(
 ) -> dict[str, Path]:
     """Write ``<out_dir>/<class>_<split>.h5`` for the three splits; returns their paths."""
     check_classes([jet_class], key="jet class")
+    check_num_particles(num_particles, "--num-particles (data.num_particles)")
     raw = read_raw(raw_path, num_particles)
+    stated = raw.attrs.get("jet_class")
+    if stated is not None and str(stated) != jet_class:
+        raise DataError(
+            f"{raw_path}: its attributes say it holds {str(stated)!r} jets, not {jet_class!r}; "
+            f"give --class {stated} or the {jet_class} file"
+        )
+    sizes = split_sizes(len(raw), fractions)
+    empty = [name for name, size in zip(SPLITS, sizes, strict=True) if size == 0]
+    if empty:
+        raise DataError(
+            f"{raw_path}: {len(raw)} jets split {list(fractions)} leave the {' and '.join(empty)} split "
+            f"empty (sizes {list(sizes)}); use more jets (data.pythia.jets_per_class) or give every split "
+            "a larger fraction (data.split)"
+        )
     jet_phi = draw_jet_phi(len(raw), seed, jet_class)
     p4, mask = absolute_p4(raw, jet_phi)
     indices = split_indices(len(raw), fractions, seed, jet_class)
@@ -158,6 +180,20 @@ def load_processed(path: str | os.PathLike[str]) -> ProcessedJets:
     return ProcessedJets(
         **arrays, jet_class=str(attrs.get("jet_class", "")), split=str(attrs.get("split", ""))
     )
+
+
+def read_attrs(path: str | os.PathLike[str]) -> dict[str, object]:
+    """The attributes of a processed split file (its provenance: source, seed, split, jet counts),
+    as plain Python values."""
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as handle:
+            attrs = dict(handle.attrs)
+    except OSError as exc:
+        raise DataError(
+            f"{path}: not a readable HDF5 file ({exc}); delete it and rerun `lgae preprocess`."
+        ) from exc
+    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in attrs.items()}
 
 
 def load_classes(directory: str | os.PathLike[str], classes: Sequence[str], split: str) -> ProcessedJets:

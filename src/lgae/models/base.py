@@ -50,6 +50,15 @@ class JetAutoencoder(nn.Module, abc.ABC):
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(p4, mask))
 
+    def reconstruct(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
+        """The latent and the native reconstruction of a batch: ``forward``, keeping the latent."""
+        latent = self.encode(p4, mask)
+        return latent, self.decode(latent)
+
+    def latent_arrays(self, latent: Any) -> dict[str, torch.Tensor]:
+        """The latent as named tensors with the jet as first axis (what prediction files store)."""
+        return {"values": latent}
+
     def target(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The input in the native output space (LGAE: the masked 4-momenta)."""
         return p4 * mask.unsqueeze(-1).to(p4.dtype)

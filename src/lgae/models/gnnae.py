@@ -186,7 +186,11 @@ class GNNAEParticleLevel(GNNAE):
         return self._decode_nodes(x, mask)
 
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(p4, mask), mask)
+        return self.reconstruct(p4, mask)[1]
+
+    def reconstruct(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        latent = self.encode(p4, mask)
+        return latent, self.decode(latent, mask)
 
     def _output_mask(self, output: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         del output

@@ -225,6 +225,10 @@ class LGAE(JetAutoencoder):
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(p4, mask))
 
+    def latent_arrays(self, latent: LorentzLatent) -> dict[str, torch.Tensor]:
+        """Complex Lorentz scalars [B, S] and complex Cartesian 4-vectors [B, V, 4]."""
+        return {"scalars": latent.scalars, "vectors": latent.vectors}
+
 
 def _complex(dtype: torch.dtype) -> torch.dtype:
     """The complex dtype with the precision of a real one."""
@@ -284,19 +288,19 @@ def canonical_to_cartesian(feats: Features) -> NodeFeatures:
 
 
 # ---------------------------------------------------------------------------------------- factories
-@register("lgae-min-max")
+@register("lgae-min-max", options_of=LGAE, fixed=("aggregation",))
 def lgae_min_max(latent_vectors: int = 4, **options: object) -> LGAE:
     """LGAE-Min-Max; the paper's reconstruction figures use τ_(1/2,1/2) = 4 (56.67 %)."""
     return LGAE(aggregation="min-max", latent_vectors=latent_vectors, **options)
 
 
-@register("lgae-mix")
+@register("lgae-mix", options_of=LGAE, fixed=("aggregation",))
 def lgae_mix(latent_vectors: int = 9, **options: object) -> LGAE:
     """LGAE-Mix; the paper's reconstruction figures use τ_(1/2,1/2) = 9 (61.67 %)."""
     return LGAE(aggregation="mix", latent_vectors=latent_vectors, **options)
 
 
-@register("lgae-mean")
+@register("lgae-mean", options_of=LGAE, fixed=("aggregation",))
 def lgae_mean(latent_vectors: int = 4, **options: object) -> LGAE:
     """LGAE with mean aggregation (described in the paper, not used in its tables)."""
     return LGAE(aggregation="mean", latent_vectors=latent_vectors, **options)

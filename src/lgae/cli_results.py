@@ -1,0 +1,362 @@
+"""The ``lgae`` subcommands that turn trained models into the paper's results.
+
+``predict`` (the only one that loads a model: one run per trained model, GPU if present) → ``evaluate``
+(metrics of one model, pure functions of its predictions) → ``figure``, ``table``, ``claims`` (across
+models). Each reads and writes files at the paths it is given; the workflow (workflow/rules) lays them
+out. Registered in :mod:`lgae.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lgae.errors import DataError, LGAEError
+from lgae.io import write_json
+from lgae.names import CLASSES
+
+log = logging.getLogger("lgae")
+
+METRIC_FILES = ("reconstruction", "anomaly", "latent", "equivariance")
+
+
+def _data_source(data_dir: Path, jet_class: str) -> str:
+    """The ``source`` label preprocessing stored in a processed file (jetnet or pythia)."""
+    import h5py
+
+    path = data_dir / f"{jet_class}_test.h5"
+    try:
+        with h5py.File(path, "r") as handle:
+            return str(handle.attrs.get("source", "")) or "unknown"
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc}); rerun `lgae preprocess`") from exc
+
+
+# ------------------------------------------------------------------------------------------- predict
+def add_predict(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="run one trained model on the test split of every class (the only step after training that "
+        "loads a model)",
+        description=(
+            "Reads: --model-file (written by `lgae train`, loaded with weights_only=True) and "
+            "<data-dir>/<class>_test.h5. Writes: <out-dir>/<class>.h5 per class (labels, input and "
+            "reconstructed 4-momenta, jet features, latent, per-jet anomaly scores) and "
+            "<out-dir>/equivariance.json (boost and rotation scans of the trained LGAE, App. C)."
+        ),
+    )
+    p.add_argument("--model-file", type=Path, required=True, help="model.pt of a training run")
+    p.add_argument("--data-dir", type=Path, required=True, help="directory of the processed split files")
+    p.add_argument("--out-dir", type=Path, required=True, help="directory for the prediction files")
+    p.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES, help="classes to predict")
+    p.add_argument("--background", nargs="+", default=["g", "q"], choices=CLASSES, help="QCD classes")
+    p.add_argument("--batch-size", type=int, default=1024, help="jets per inference batch")
+    p.add_argument("--emd", action=argparse.BooleanOptionalAction, default=True, help="exact EMD score")
+    p.add_argument(
+        "--equivariance-jets", type=int, default=3000, help="QCD test jets of the equivariance scans (LGAE)"
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto (a free GPU of its own if any, else the CPU), cuda (the same, but never the CPU), cpu, "
+        "or cuda:K (exactly that one, unclaimed)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    p.set_defaults(handler=run_predict)
+
+
+def run_predict(args: argparse.Namespace) -> None:
+    import torch
+
+    from lgae.data.preprocess import load_processed
+    from lgae.devices import claim_device
+    from lgae.evaluation.equivariance import scan_model
+    from lgae.evaluation.predict import predict_class, write_predictions
+    from lgae.models.io import load_model
+    from lgae.seeding import rng
+    from lgae.train import choose_device
+
+    if args.batch_size < 1 or args.equivariance_jets < 1:
+        raise LGAEError("--batch-size and --equivariance-jets must be positive")
+    missing = [c for c in args.background if c not in args.classes]
+    if missing:
+        raise LGAEError(f"--background {missing} must be among --classes {args.classes}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    with claim_device(args.device) as claimed:  # a GPU of its own, held until prediction ends
+        device = choose_device(claimed)
+        model, meta = load_model(args.model_file, device)
+        settings = meta["settings"]
+        info = {
+            "model": meta["name"],
+            "latent": settings["latent"],
+            "seed": settings["seed"],
+            "fraction": settings["train_fraction"],
+            "loss": settings["loss"],
+            "dtype": settings["dtype"],
+            "epochs": meta.get("epochs"),
+            "best_epoch": meta.get("best_epoch"),
+            "stopped_by": meta.get("stopped_by"),
+            "train_jets": meta.get("train_jets"),
+            "model_file": str(args.model_file),
+            "source": _data_source(args.data_dir, args.classes[0]),
+            "device": str(device),
+            "compression_rate": meta.get("compression_rate"),
+            "image_max_r": getattr(model, "max_r", None),  # the CNNAE's image grid
+            "image_npix": getattr(model, "npix", None),
+        }
+        log.info("predicting with %s (%s) on %s", args.model_file, info["model"], device)
+        test = {c: load_processed(args.data_dir / f"{c}_test.h5") for c in args.classes}
+        for jet_class, jets in test.items():
+            predictions = predict_class(
+                model,
+                jets,
+                args.batch_size,
+                device,
+                args.emd,
+                not args.no_progress,
+                {**info, "split": "test"},
+            )
+            write_predictions(args.out_dir / f"{jet_class}.h5", predictions)
+            log.info("%s: %d jets", args.out_dir / f"{jet_class}.h5", len(predictions))
+        if meta["name"].startswith("lgae"):
+            p4 = np.concatenate([test[c].p4 for c in args.background])
+            mask = np.concatenate([test[c].mask for c in args.background])
+            chosen = np.sort(rng(0, "equivariance").permutation(len(p4))[: args.equivariance_jets])
+            scans = {"scanned": True, **scan_model(model, p4[chosen], mask[chosen], device)}
+        else:
+            scans = {"scanned": False, "reason": f"{meta['name']} is not Lorentz equivariant by construction"}
+        write_json(args.out_dir / "equivariance.json", {**info, **scans})
+
+
+# ------------------------------------------------------------------------------------------ evaluate
+def add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="metrics of one model from its prediction files (Tables 2-4, Figs. 5-7, 9)",
+        description=(
+            "Reads: <predictions-dir>/<class>.h5 and equivariance.json (from `lgae predict`). Writes: "
+            "<out-dir>/{reconstruction,anomaly,latent,equivariance}.json."
+        ),
+    )
+    p.add_argument("--predictions-dir", type=Path, required=True)
+    p.add_argument("--out-dir", type=Path, required=True)
+    p.add_argument("--background", nargs="+", default=["g", "q"], choices=CLASSES)
+    p.add_argument("--signals", nargs="*", default=["t", "w", "z"], choices=CLASSES)
+    p.add_argument("--relative-error", default="target", choices=("target", "authors"))
+    p.add_argument("--matching", default="hungarian", choices=("hungarian", "ordered"))
+    p.set_defaults(handler=run_evaluate)
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise DataError(f"{path}: not found; rerun the step that writes it")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            f"{path}: not valid JSON ({exc}); delete it and rerun the step that writes it"
+        ) from exc
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    from lgae.evaluation.anomaly import anomaly_metrics
+    from lgae.evaluation.equivariance import summarize
+    from lgae.evaluation.latent import latent_metrics
+    from lgae.evaluation.predict import read_class_predictions
+    from lgae.evaluation.reconstruction import reconstruction_metrics
+
+    overlap = set(args.background) & set(args.signals)
+    if overlap:
+        raise LGAEError(f"classes {sorted(overlap)} are both background and signal")
+    predictions = read_class_predictions(args.predictions_dir, [*args.background, *args.signals])
+    info = {k: v for k, v in next(iter(predictions.values())).attrs.items() if k != "split"}
+    scans = _read_json(args.predictions_dir / "equivariance.json")
+    results = {
+        "reconstruction": reconstruction_metrics(
+            predictions, args.background, args.matching, args.relative_error
+        ),
+        "anomaly": anomaly_metrics(
+            {c: p.scores for c, p in predictions.items()}, args.background, args.signals
+        ),
+        "latent": latent_metrics(predictions, args.background),
+        "equivariance": {"summary": summarize(scans), "scans": scans},
+    }
+    for name, payload in results.items():
+        write_json(args.out_dir / f"{name}.json", {"model": info, **payload})
+    log.info("wrote %s", ", ".join(str(args.out_dir / f"{n}.json") for n in results))
+
+
+# --------------------------------------------------------------------------- figures, tables, claims
+FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig9")
+
+
+def _read_metrics(directory: Path) -> Any:
+    from lgae.results import RunMetrics
+
+    return RunMetrics.from_files({name: _read_json(directory / f"{name}.json") for name in METRIC_FILES})
+
+
+def _source(infos: list[dict[str, Any]]) -> str:
+    sources = sorted({str(i.get("source", "unknown")) for i in infos})
+    if len(sources) != 1:
+        raise LGAEError(f"the inputs come from different data sources {sources}; use one source per run")
+    return sources[0]
+
+
+def _run(info: dict[str, Any]) -> Any:
+    from lgae.plots.style import ModelRun
+
+    return ModelRun(
+        info["model"], int(info["latent"]), int(info["seed"]), info.get("epochs"), info.get("best_epoch")
+    )
+
+
+def _save_figure(fig: Any, prefix: Path, caption: str) -> None:
+    import matplotlib.pyplot as plt
+
+    from lgae.io import atomic_path
+
+    for extension in ("pdf", "png"):
+        with atomic_path(prefix.with_suffix(f".{extension}")) as tmp:
+            fig.savefig(tmp, format=extension, dpi=150)
+    with atomic_path(prefix.with_suffix(".txt")) as tmp:
+        tmp.write_text(caption + "\n")
+    plt.close(fig)
+    log.info("wrote %s.{pdf,png,txt}", prefix)
+
+
+def add_figure(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "figure",
+        help="draw one of the paper's figures from prediction or metrics files",
+        description=(
+            "Reads: prediction directories (fig2-fig6: <dir>/<class>.h5) or metrics directories (fig7, fig9: "
+            "<dir>/*.json), one per model. Writes: <out-prefix>.pdf, .png and .txt (its caption: the data, "
+            "the models with their epochs, the seeds)."
+        ),
+    )
+    p.add_argument("name", choices=FIGURES)
+    p.add_argument("--inputs", type=Path, nargs="+", required=True, help="one directory per model")
+    p.add_argument("--out-prefix", type=Path, required=True, help="e.g. results/figures/fig4")
+    p.add_argument("--background", nargs="+", default=["g", "q"], choices=CLASSES)
+    p.add_argument("--signals", nargs="+", default=["t", "w", "z"], choices=CLASSES)
+    p.add_argument("--anomaly-score", default="chamfer", help="score of the particle-cloud models (Fig. 4)")
+    p.add_argument("--image-max-r", type=float, default=0.5, help="Fig. 2: half-width of the image window")
+    p.add_argument("--image-npix", type=int, default=40, help="Fig. 2: pixels per axis")
+    p.add_argument("--sample-jets", type=int, default=5, help="Fig. 2: single jets shown")
+    p.add_argument("--sample-seed", type=int, default=0, help="Fig. 2: seed of their choice")
+    p.set_defaults(handler=run_figure)
+
+
+def run_figure(args: argparse.Namespace) -> None:
+    from lgae import figures
+
+    if args.name in ("fig7", "fig9"):
+        runs = [_read_metrics(d) for d in args.inputs]
+        fig, caption = figures.METRIC_FIGURES[args.name](runs, _source([r.info for r in runs]))
+    else:
+        from lgae.evaluation.predict import read_class_predictions
+
+        classes = (
+            args.background if args.name in ("fig2", "fig3", "fig5") else [*args.background, *args.signals]
+        )
+        models = [read_class_predictions(d, classes) for d in args.inputs]
+        infos = [next(iter(m.values())).attrs for m in models]
+        options = {
+            "background": args.background,
+            "signals": args.signals,
+            "anomaly_score": args.anomaly_score,
+            "max_r": args.image_max_r,
+            "npix": args.image_npix,
+            "sample_jets": args.sample_jets,
+            "sample_seed": args.sample_seed,
+        }
+        fig, caption = figures.PREDICTION_FIGURES[args.name](
+            {_run(i): m for i, m in zip(infos, models, strict=True)}, _source(infos), options
+        )
+    _save_figure(fig, args.out_prefix, caption)
+
+
+def add_table(sub: argparse._SubParsersAction) -> None:
+    from lgae.tables import TABLES
+
+    p = sub.add_parser(
+        "table",
+        help="one of the paper's tables, ours beside the paper's, from metrics files",
+        description="Reads: metrics directories (<dir>/*.json), one per run. Writes: <out-prefix>.csv, .md, .tex.",
+    )
+    p.add_argument("name", choices=TABLES)
+    p.add_argument(
+        "--inputs", type=Path, nargs="*", default=[], help="metrics directories (runs at fraction 1)"
+    )
+    p.add_argument("--source", default=None, help="data source when no run is given (jetnet or pythia)")
+    p.add_argument("--out-prefix", type=Path, required=True)
+    p.add_argument("--anomaly-score", default="chamfer")
+    p.set_defaults(handler=run_table)
+
+
+def run_table(args: argparse.Namespace) -> None:
+    from lgae.io import atomic_path
+    from lgae.tables import build_table
+
+    runs = [_read_metrics(d) for d in args.inputs]
+    source = _source([r.info for r in runs]) if runs else args.source
+    if source is None:
+        raise LGAEError("no metrics given: pass --source to say which data the (empty) table is for")
+    table = build_table(args.name, runs, source, args.anomaly_score)
+    for extension, text in (
+        ("csv", table.csv()),
+        ("md", table.markdown()),
+        ("tex", table.latex()),
+        ("html", table.html()),
+    ):
+        with atomic_path(args.out_prefix.with_suffix(f".{extension}")) as tmp:
+            tmp.write_text(text)
+    log.info("wrote %s.{csv,md,tex,html}", args.out_prefix)
+
+
+def add_claims(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "claims",
+        help="check the paper's qualitative claims on this run",
+        description=(
+            "Reads: metrics directories of the runs at fraction 1 (--inputs) and of the data-efficiency scan "
+            "(--scan). Writes: <out-prefix>.md (the claims, each holds / does not hold / not measurable) and .json."
+        ),
+    )
+    p.add_argument("--inputs", type=Path, nargs="+", required=True)
+    p.add_argument("--scan", type=Path, nargs="*", default=[])
+    p.add_argument("--out-prefix", type=Path, required=True, help="e.g. results/claims")
+    p.add_argument("--anomaly-score", default="chamfer")
+    p.set_defaults(handler=run_claims)
+
+
+def run_claims(args: argparse.Namespace) -> None:
+    from lgae.claims import check_claims, claims_html, claims_markdown, claims_payload
+    from lgae.io import atomic_path
+
+    main = [_read_metrics(d) for d in args.inputs]
+    scan = [_read_metrics(d) for d in args.scan]
+    source = _source([r.info for r in main + scan])
+    claims = check_claims(main, scan, args.anomaly_score)
+    epochs = sorted({(r.model, r.latent, r.seed, r.info.get("epochs")) for r in main})
+    notes = [
+        "Models (model, latent, seed, epochs trained): "
+        + "; ".join(f"{m} {z} seed {s}: {e}" for m, z, s, e in epochs)
+    ]
+    with atomic_path(args.out_prefix.with_suffix(".md")) as tmp:
+        tmp.write_text(claims_markdown(claims, source, notes))
+    with atomic_path(args.out_prefix.with_suffix(".html")) as tmp:
+        tmp.write_text(claims_html(claims, source, notes))
+    write_json(args.out_prefix.with_suffix(".json"), claims_payload(claims, source))
+    log.info("%s: %s", args.out_prefix.with_suffix(".md"), ", ".join(f"{c.key}: {c.verdict}" for c in claims))
+
+
+SUBCOMMANDS = [add_predict, add_evaluate, add_figure, add_table, add_claims]

@@ -1,0 +1,133 @@
+"""One equivariance assertion for every test (after e3nn's ``assert_equivariant``), with measured bounds.
+
+``assert_equivariant(fn, inputs, transform_inputs, transform_output)`` compares ``fn(T(inputs))`` with
+``T'(fn(inputs))`` by the strict relative deviation ``max |got - expected| / max |expected|``, taken per
+output tensor (a structure of tensors, e.g. scalars and vectors, is compared part by part, so that small
+scalars are not hidden behind large vectors), and fails if it exceeds the tolerance. It returns the
+deviation, so that a test can also check that something is *not* equivariant (a negative control).
+
+A test states its tolerance for a Lorentz transformation Λ in units of ``ε(dtype) · γ²``, with
+``γ = Λ⁰₀`` (:func:`lorentz_tolerance`): rounding of the boosted momenta, relative ``ε γ`` per
+component, enters the invariants of nearly collinear particles squared (docs/numerics.md), so one bound
+holds for every rapidity. Each test's bound is set from the deviation it measures: at most ~100× the
+measured value and a few times its largest value (the numbers are in docs/numerics.md), so that a real
+break, even a small one, is caught.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+
+import torch
+
+__all__ = [
+    "assert_equivariant",
+    "deviation",
+    "gamma",
+    "lorentz_tolerance",
+    "per_sample_deviation",
+]
+
+
+def _real_dtype(dtype: torch.dtype) -> torch.dtype:
+    return {torch.complex128: torch.float64, torch.complex64: torch.float32}.get(dtype, dtype)
+
+
+def gamma(lam: torch.Tensor) -> float:
+    """The Lorentz factor of Λ (its 00 entry: cosh of the rapidity of its boost part)."""
+    return float(lam[0, 0])
+
+
+def lorentz_tolerance(dtype: torch.dtype, lam: torch.Tensor | None, bound: float) -> float:
+    """``bound · ε(dtype) · γ(Λ)²``: the tolerance on the strict deviation for transformation ``lam``
+    (γ = 1 when None, e.g. for a pure rotation) computed in ``dtype``."""
+    dtype = _real_dtype(dtype)
+    g = 1.0 if lam is None else gamma(lam)
+    return bound * torch.finfo(dtype).eps * g * g
+
+
+def _tensors(value: Any) -> Iterator[torch.Tensor]:
+    """The tensors of a structure: a tensor, a (named) tuple or list, a dict or a dataclass of them."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            yield from _tensors(getattr(value, item.name))
+    elif isinstance(value, dict):
+        for key in sorted(value, key=str):
+            yield from _tensors(value[key])
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _tensors(item)
+    else:
+        raise TypeError(f"cannot compare a {type(value).__name__}: give tensors or structures of tensors")
+
+
+def _pairs(got: Any, expected: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    got_parts, expected_parts = list(_tensors(got)), list(_tensors(expected))
+    if len(got_parts) != len(expected_parts):
+        raise AssertionError(f"{len(got_parts)} output tensors against {len(expected_parts)} expected")
+    for a, b in zip(got_parts, expected_parts, strict=True):
+        if a.shape != b.shape:
+            raise AssertionError(f"output shape {tuple(a.shape)} against expected {tuple(b.shape)}")
+    return list(zip(got_parts, expected_parts, strict=True))
+
+
+def deviation(got: Any, expected: Any) -> float:
+    """Strict relative deviation, the largest over the parts: ``max |a - b| / max |b|`` (NaN stays NaN,
+    and an expected part that is exactly zero compares absolutely)."""
+    worst = 0.0
+    for a, b in _pairs(got, expected):
+        if a.numel() == 0:
+            continue
+        scale = float(b.abs().max())
+        value = float((a - b).abs().max()) / (scale if scale > 0 else 1.0)
+        if math.isnan(value):
+            return math.nan
+        worst = max(worst, value)
+    return worst
+
+
+def per_sample_deviation(got: torch.Tensor, expected: torch.Tensor) -> torch.Tensor:
+    """Strict relative deviation of each sample (leading dimension), e.g. per jet."""
+    diff = (got - expected).abs().flatten(start_dim=1).amax(dim=1)
+    return diff / expected.abs().flatten(start_dim=1).amax(dim=1)
+
+
+def assert_equivariant(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    transform_inputs: Callable[..., Sequence[Any]],
+    transform_output: Callable[[Any], Any] | None = None,
+    *,
+    tolerance: float,
+    reduce: Literal["max", "median"] = "max",
+    what: str = "",
+) -> float:
+    """Assert ``fn(*transform_inputs(*inputs)) ≈ transform_output(fn(*inputs))``; return the deviation.
+
+    ``transform_output`` None means invariance (the output must not change). ``reduce="median"``
+    bounds the median sample (leading dimension) of a single-tensor output instead of the worst one.
+    """
+    with torch.no_grad():
+        output = fn(*inputs)
+        expected = output if transform_output is None else transform_output(output)
+        got = fn(*transform_inputs(*inputs))
+    if all(float(b.abs().max()) == 0 for _, b in _pairs(got, expected) if b.numel()):
+        raise AssertionError(
+            f"{what or 'output'}: the expected output is exactly zero, so the test proves nothing"
+        )
+    if reduce == "median":
+        ((a, b),) = _pairs(got, expected)
+        measured = float(per_sample_deviation(a, b).median())
+    else:
+        measured = deviation(got, expected)
+    if not measured <= tolerance:  # NaN fails too
+        label = f"{what}: " if what else ""
+        raise AssertionError(
+            f"{label}not equivariant: {reduce} relative deviation {measured:.3g} > tolerance {tolerance:.3g}"
+        )
+    return measured

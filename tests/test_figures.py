@@ -1,0 +1,205 @@
+"""Figures, tables and claims from small, real predictions: every figure writes a file; tables keep the
+paper's rows; claims give a verdict for every check."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lgae.claims import HOLDS, NOT_HOLDS, NOT_MEASURABLE, check_claims, claims_markdown
+from lgae.data.preprocess import load_processed
+from lgae.evaluation.anomaly import anomaly_metrics
+from lgae.evaluation.equivariance import scan_model, summarize
+from lgae.evaluation.latent import latent_metrics
+from lgae.evaluation.predict import predict_class
+from lgae.evaluation.reconstruction import reconstruction_metrics
+from lgae.figures import METRIC_FIGURES, PREDICTION_FIGURES
+from lgae.models import build
+from lgae.names import CLASSES
+from lgae.plots.style import ModelRun
+from lgae.results import RunMetrics
+from lgae.tables import NOT_TRAINED, build_table
+
+SMALL = {"encoder_channels": [2, 2], "decoder_channels": [2, 2], "num_basis": 4}
+MODELS = {
+    ("lgae-mix", 2): SMALL,
+    ("lgae-min-max", 2): SMALL,
+    ("gnnae-pl", 2): {},
+    ("cnnae", 55): {"channels": 4},
+}
+OPTIONS = {
+    "background": ["g", "q"],
+    "signals": ["t", "w", "z"],
+    "anomaly_score": "chamfer",
+    "max_r": 0.5,
+    "npix": 40,
+    "sample_jets": 2,
+    "sample_seed": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def predictions(processed_jets_dir):
+    """Untrained small models run on the generated test jets of every class (60 per class)."""
+    test = {c: load_processed(processed_jets_dir / f"{c}_test.h5") for c in CLASSES}
+    out = {}
+    for (name, latent), options in MODELS.items():
+        torch.manual_seed(0)
+        argument = "latent_vectors" if name.startswith("lgae") else "latent_dim"
+        model = build(name, **{argument: latent}, **options).double()
+        attrs = {
+            "model": name,
+            "latent": latent,
+            "seed": 1,
+            "fraction": 1.0,
+            "epochs": 0,
+            "best_epoch": 0,
+            "source": "pythia",
+            "image_max_r": getattr(model, "max_r", None),
+        }
+        out[ModelRun(name, latent, 1, 0, 0)] = (
+            model,
+            {
+                c: predict_class(model, jets, 64, progress=False, with_emd=False, attrs=attrs)
+                for c, jets in test.items()
+            },
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(predictions):
+    metrics = []
+    for run, (model, per_class) in predictions.items():
+        info = next(iter(per_class.values())).attrs
+        qcd = [per_class[c] for c in ("g", "q")]
+        if run.model.startswith("lgae"):
+            import numpy as np
+
+            scans = {
+                "scanned": True,
+                **scan_model(
+                    model,
+                    np.concatenate([p.p4 for p in qcd])[:20],
+                    np.concatenate([p.mask for p in qcd])[:20],
+                    "cpu",
+                ),
+            }
+        else:
+            scans = {"scanned": False, "reason": "baseline"}
+        metrics.append(
+            RunMetrics.from_files(
+                {
+                    "reconstruction": {"model": info, **reconstruction_metrics(per_class, ["g", "q"])},
+                    "anomaly": {
+                        "model": info,
+                        **anomaly_metrics(
+                            {c: p.scores for c, p in per_class.items()}, ["g", "q"], ["t", "w", "z"]
+                        ),
+                    },
+                    "latent": {"model": info, **latent_metrics(per_class, ["g", "q"])},
+                    "equivariance": {"model": info, "summary": summarize(scans), "scans": scans},
+                }
+            )
+        )
+    return metrics
+
+
+@pytest.mark.parametrize("name", sorted(PREDICTION_FIGURES))
+def test_every_prediction_figure_writes_a_file(predictions, tmp_path, name):
+    lgae_only = name in ("fig5", "fig6")
+    models = {
+        run: per_class
+        for run, (_, per_class) in predictions.items()
+        if not lgae_only or run.model.startswith("lgae")
+    }
+    fig, caption = PREDICTION_FIGURES[name](models, "pythia", OPTIONS)
+    fig.savefig(tmp_path / f"{name}.png")
+    assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    assert "Pythia" in caption
+    assert "epochs" in caption
+
+
+@pytest.mark.parametrize("name", sorted(METRIC_FIGURES))
+def test_every_metrics_figure_writes_a_file(runs, tmp_path, name):
+    fig, _ = METRIC_FIGURES[name](runs, "pythia")
+    fig.savefig(tmp_path / f"{name}.pdf")
+    assert (tmp_path / f"{name}.pdf").stat().st_size > 5_000
+
+
+def test_tables_keep_the_papers_rows_and_say_what_is_not_comparable(runs):
+    table = build_table("table4", runs, "pythia")
+    rows = table.frame.set_index(["model", "latent space"])
+    assert rows.loc[("LGAE-Mix", "τ=2 (15.00%)"), "AUC (paper)"] == "0.8023"
+    assert rows.loc[("LGAE-Mix", "τ=7 (48.33%)"), "AUC (ours)"] == NOT_TRAINED
+    assert float(rows.loc[("LGAE-Mix", "τ=2 (15.00%)"), "AUC (ours)"]) == pytest.approx(
+        next(r for r in runs if r.model == "lgae-mix").anomaly["scores"]["chamfer"]["signals"]["combined"][
+            "auc"
+        ],
+        abs=1e-4,
+    )
+    assert "NOT comparable" in table.markdown()
+    assert not any("ours − paper" in c for c in table.frame.columns)
+    assert any("ours − paper" in c for c in build_table("table4", runs, "jetnet").frame.columns)
+    particle = build_table("table2", runs, "pythia").frame
+    assert not particle["model"].str.startswith("CNNAE").any()  # no particle row for the CNNAE
+
+
+def test_claims_have_a_verdict_each(runs):
+    claims = check_claims(runs, [], "chamfer")
+    verdicts = {c.key: c.verdict for c in claims}
+    assert verdicts["data_efficiency"] == NOT_MEASURABLE  # no scan given
+    assert verdicts["two_latent_vectors_lgae-mix"] == NOT_MEASURABLE  # only τ = 2 trained
+    assert verdicts["latent_momentum_correlation"] in (HOLDS, NOT_HOLDS)  # LGAE-Mix τ = 2 is there
+    assert verdicts["equivariance"] in (HOLDS, NOT_HOLDS)
+    assert "not JetNet" in claims_markdown(claims, "pythia")
+
+
+def _run(model: str, latent: int, fraction: float = 1.0, seed: int = 1, **parts) -> RunMetrics:
+    return RunMetrics(model, latent, seed, fraction, {}, **parts)
+
+
+def _mass_error(value: float) -> dict:
+    return {"groups": {"qcd": {"jet": {"mass": {"median_abs": value}}}}}
+
+
+def _verdict(runs: list[RunMetrics], key: str = "equivariance") -> str:
+    return next(c for c in check_claims(runs, []) if c.key == key).verdict
+
+
+def test_equivariance_claim_follows_the_bounds():
+    def summary(boost: float, rotation: float) -> dict:
+        return {
+            "summary": {
+                "scanned": True,
+                "boost_z_paper_max": boost,
+                "boost_z_strict_max": boost,
+                "rotation_z_paper_max": rotation,
+            }
+        }
+
+    good = [_run("lgae-mix", 9, equivariance=summary(5e-4, 1e-13))]
+    assert _verdict(good) == HOLDS
+    bad = [*good, _run("lgae-min-max", 4, equivariance=summary(2e-3, 1e-13))]
+    assert _verdict(bad) == NOT_HOLDS
+    assert _verdict([_run("lgae-mix", 9, equivariance=summary(5e-4, 1e-11))]) == NOT_HOLDS
+
+
+@pytest.mark.parametrize(
+    ("lgae_small", "cnnae_small", "verdict"),
+    [(0.22, 1.1, HOLDS), (0.40, 1.1, NOT_HOLDS), (0.22, 0.23, NOT_HOLDS)],
+)
+def test_data_efficiency_claim(lgae_small, cnnae_small, verdict):
+    scan = [
+        _run("lgae-mix", 9, 1.0, reconstruction=_mass_error(0.2)),
+        _run("lgae-mix", 9, 0.01, reconstruction=_mass_error(lgae_small)),
+        _run("cnnae", 55, 1.0, reconstruction=_mass_error(0.2)),
+        _run("cnnae", 55, 0.01, reconstruction=_mass_error(cnnae_small)),
+    ]
+    claim = next(c for c in check_claims([], scan) if c.key == "data_efficiency")
+    assert claim.verdict == verdict, claim.ours
+    no_small_fraction = [r for r in scan if r.fraction == 1.0]
+    assert (
+        next(c for c in check_claims([], no_small_fraction) if c.key == "data_efficiency").verdict
+        == NOT_MEASURABLE
+    )

@@ -1,0 +1,77 @@
+# The paper's figures, tables and claims, from prediction and metrics files (never from models): seconds
+# each. Named targets (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
+
+
+rule figure:
+    input:
+        lambda wc: FIGURE_INPUTS[wc.figure],
+    output:
+        png=report(
+            "results/figures/{figure}.png",
+            caption="../report/figure.rst",
+            category=lambda wc: FIGURE_SECTIONS[wc.figure],
+        ),
+        pdf="results/figures/{figure}.pdf",
+        caption="results/figures/{figure}.txt",
+    log:
+        "results/logs/figures/{figure}.log",
+    wildcard_constraints:
+        figure="|".join(FIGURE_SECTIONS),
+    conda:
+        "../../envs/lgae.yaml"
+    params:
+        lgae=LGAE,
+        inputs=lambda wc, input: directories(input),
+        options=FIGURE_OPTIONS,
+    shell:
+        "{params.lgae} figure {wildcards.figure} --inputs {params.inputs} "
+        "--out-prefix results/figures/{wildcards.figure} {params.options} > {log} 2>&1"
+
+
+rule table:
+    input:
+        metrics_of(main_runs()),
+    output:
+        html=report(
+            "results/tables/{table}.html",
+            caption="../report/table.rst",
+            category=lambda wc: TABLE_SECTIONS[wc.table],
+        ),
+        csv="results/tables/{table}.csv",
+        md="results/tables/{table}.md",
+        tex="results/tables/{table}.tex",
+    log:
+        "results/logs/tables/{table}.log",
+    wildcard_constraints:
+        table="|".join(TABLE_SECTIONS),
+    conda:
+        "../../envs/lgae.yaml"
+    params:
+        lgae=LGAE,
+        inputs=lambda wc, input: directories(input),
+        score=EVAL["anomaly_score"],
+    shell:
+        "{params.lgae} table {wildcards.table} --inputs {params.inputs} --out-prefix results/tables/{wildcards.table} "
+        "--anomaly-score {params.score} > {log} 2>&1"
+
+
+rule check_claims:
+    input:
+        main=metrics_of(main_runs()),
+        scan=metrics_of(scan_runs()),
+    output:
+        html=report("results/claims.html", caption="../report/claims.rst", category="Claims"),
+        md="results/claims.md",
+        json="results/claims.json",
+    log:
+        "results/logs/claims.log",
+    conda:
+        "../../envs/lgae.yaml"
+    params:
+        lgae=LGAE,
+        main=lambda wc, input: directories(input.main),
+        scan=lambda wc, input: directories(input.scan),
+        score=EVAL["anomaly_score"],
+    shell:
+        "{params.lgae} claims --inputs {params.main} --scan {params.scan} --out-prefix results/claims "
+        "--anomaly-score {params.score} > {log} 2>&1"
