@@ -8,7 +8,7 @@ model. Its jobs must be submitted with the profile's partitions, GPU, CPU, memor
 requests, succeed, and leave their logs where the README says. Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills it
 (TIMEOUT), Snakemake resubmits it, and the second attempt resumes from the checkpoint.
 
-Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. ~6 minutes.
+Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. ~8 minutes (4 for the quick run, 4 for the walltime).
 """
 
 from __future__ import annotations
