@@ -55,7 +55,9 @@ def add_predict(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the prediction files")
     p.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES, help="classes to predict")
     p.add_argument("--background", nargs="+", default=["g", "q"], choices=CLASSES, help="QCD classes")
-    p.add_argument("--batch-size", type=int, default=1024, help="jets per inference batch")
+    p.add_argument(
+        "--batch-size", type=int, default=256, help="jets per inference batch (CPU: 256 is fastest)"
+    )
     p.add_argument("--emd", action=argparse.BooleanOptionalAction, default=True, help="exact EMD score")
     p.add_argument(
         "--equivariance-jets", type=int, default=3000, help="QCD test jets of the equivariance scans (LGAE)"

@@ -48,12 +48,29 @@ def transform_deviation(
     p4: torch.Tensor,
     mask: torch.Tensor,
     lam: torch.Tensor,
+    output: torch.Tensor | None = None,
 ) -> tuple[float, float]:
-    """(paper, strict) deviations of ``fn(Λ p, mask)`` from ``Λ fn(p, mask)``; ``fn`` returns 4-vectors."""
+    """(paper, strict) deviations of ``fn(Λ p, mask)`` from ``Λ fn(p, mask)``; ``fn`` returns 4-vectors.
+
+    ``output`` is ``fn(p4, mask)`` when the caller has it already (a scan computes it once)."""
     with torch.no_grad():
-        expected = lorentz.apply(lam, fn(p4, mask))
+        expected = lorentz.apply(lam, fn(p4, mask) if output is None else output)
         got = fn(lorentz.apply(lam, p4), mask)
     return paper_deviation(got, expected), max_deviation(got, expected)
+
+
+def _scan(
+    fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    p4: torch.Tensor,
+    mask: torch.Tensor,
+    transforms: Sequence[tuple[float, float, torch.Tensor]],
+) -> list[ScanPoint]:
+    with torch.no_grad():
+        output = fn(p4, mask)  # the untransformed output, shared by every point
+    return [
+        ScanPoint(parameter, gamma, *transform_deviation(fn, p4, mask, lam, output))
+        for parameter, gamma, lam in transforms
+    ]
 
 
 def boost_scan(
@@ -64,11 +81,8 @@ def boost_scan(
     direction: Sequence[float] = (0.0, 0.0, 1.0),
 ) -> list[ScanPoint]:
     """Deviations under boosts along ``direction`` (the paper: z, rapidity 0 … 10)."""
-    points = []
-    for alpha in rapidities:
-        paper, strict = transform_deviation(fn, p4, mask, lorentz.boost(float(alpha), direction))
-        points.append(ScanPoint(float(alpha), float(np.cosh(alpha)), paper, strict))
-    return points
+    transforms = [(float(a), float(np.cosh(a)), lorentz.boost(float(a), direction)) for a in rapidities]
+    return _scan(fn, p4, mask, transforms)
 
 
 def rotation_scan(
@@ -79,8 +93,4 @@ def rotation_scan(
     axis: Sequence[float] = (0.0, 0.0, 1.0),
 ) -> list[ScanPoint]:
     """Deviations under rotations about ``axis`` (the paper: z, angle 0 … 2π)."""
-    points = []
-    for theta in angles:
-        paper, strict = transform_deviation(fn, p4, mask, lorentz.rotation(float(theta), axis))
-        points.append(ScanPoint(float(theta), 1.0, paper, strict))
-    return points
+    return _scan(fn, p4, mask, [(float(t), 1.0, lorentz.rotation(float(t), axis)) for t in angles])

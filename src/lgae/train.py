@@ -24,7 +24,6 @@ import json
 import logging
 import math
 import os
-import pickle
 import platform
 import subprocess
 import tempfile
@@ -44,7 +43,7 @@ from lgae.io import atomic_path, write_json
 from lgae.losses import paper_loss, reconstruction_loss
 from lgae.models import build
 from lgae.models.base import JetAutoencoder
-from lgae.models.io import DTYPES, load_model, save_model
+from lgae.models.io import DTYPES, UnsafeFileError, load_model, load_plain, save_model
 from lgae.models.registry import check_hyperparameters, latent_argument
 from lgae.names import MODEL_NAMES, MODEL_TRAINING_LOSSES
 from lgae.seeding import derive_seed
@@ -294,12 +293,9 @@ def _load_checkpoint(
     if not path.is_file():
         return None
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise CheckpointError(
-            f"{path}: refusing to load it: the file holds objects other than tensors and plain data "
-            f"(loading them could run code; {str(exc).splitlines()[0]}). Delete it to train from scratch."
-        ) from exc
+        payload = load_plain(path)
+    except UnsafeFileError as exc:
+        raise CheckpointError(f"{exc} Delete it to train from scratch.") from exc
     except Exception as exc:  # a checkpoint that cannot be read is not fatal: start again
         log.warning("%s cannot be read (%s); starting from scratch", path, exc)
         path.rename(path.with_suffix(".unreadable"))

@@ -22,7 +22,15 @@ from lgae.io import atomic_path
 from lgae.models.base import JetAutoencoder
 from lgae.models.registry import build
 
-__all__ = ["DTYPES", "ModelFileError", "load_model", "read_model_file", "save_model"]
+__all__ = [
+    "DTYPES",
+    "ModelFileError",
+    "UnsafeFileError",
+    "load_model",
+    "load_plain",
+    "read_model_file",
+    "save_model",
+]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _REQUIRED = ("state_dict", "name", "hyperparameters", "settings")
@@ -58,18 +66,31 @@ def _plain(meta: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(meta, default=str))
 
 
+class UnsafeFileError(LGAEError):
+    """A torch file holds more than tensors and plain data: unpickling it could run code."""
+
+
+def load_plain(path: Path) -> Any:
+    """``torch.load(path, weights_only=True)``; a file that carries anything else raises UnsafeFileError."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise UnsafeFileError(
+            f"{path}: refusing to load it: the file holds objects other than tensors and plain data "
+            f"(loading them could run code; {str(exc).splitlines()[0]})."
+        ) from exc
+
+
 def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The payload of a model file (tensors and plain data only), with errors that name the file."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: trained model not found; run the train step first")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+        payload = load_plain(path)
+    except UnsafeFileError as exc:
         raise ModelFileError(
-            f"{path}: refusing to load it: the file holds objects other than tensors and plain data "
-            f"(loading them could run code; {str(exc).splitlines()[0]}). Only load model files written "
-            "by `lgae train`, or retrain the model."
+            f"{exc} Only load model files written by `lgae train`, or retrain the model."
         ) from exc
     except (OSError, RuntimeError, EOFError, ValueError) as exc:
         raise ModelFileError(
