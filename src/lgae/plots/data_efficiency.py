@@ -17,6 +17,10 @@ from lgae.plots.style import COLOURS, add_footer, new_figure
 __all__ = ["data_efficiency_figure"]
 
 
+def _seeds(n: int) -> str:
+    return "1 seed" if n == 1 else f"median of {n} seeds"
+
+
 def data_efficiency_figure(
     values: Mapping[str, Mapping[float, list[float]]],
     labels: Mapping[str, str],
@@ -36,7 +40,7 @@ def data_efficiency_figure(
             median,
             "o-",
             color=colour,
-            label=f"{labels[model]} (median of {max(map(len, seeds))} seeds)",
+            label=f"{labels[model]} ({_seeds(max(map(len, seeds)))})",
         )
         ax.fill_between(
             fractions, [s.min() for s in seeds], [s.max() for s in seeds], color=colour, alpha=0.2
