@@ -181,14 +181,14 @@ def predict_class(
 
 # ------------------------------------------------------------------------------------------ files
 _COMPRESS = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
-_ARRAYS = ("label", "index", "p4", "mask", "jet_features", "recon_jet_features", "recon_p4")
+_REQUIRED = ("label", "index", "p4", "mask", "jet_features", "recon_jet_features")
 _OPTIONAL = ("recon_p4", "image_index", "recon_images", "recon_image_mean")
 
 
 def write_predictions(path: str | os.PathLike[str], predictions: Predictions) -> None:
     """Write one prediction file (HDF5, compressed), atomically."""
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as handle:
-        for name in ("label", "index", "p4", "mask", "jet_features", "recon_jet_features", *_OPTIONAL):
+        for name in (*_REQUIRED, *_OPTIONAL):
             value = getattr(predictions, name)
             if value is not None:
                 big = np.ndim(value) >= 2 and np.size(value) > 1024
@@ -213,14 +213,14 @@ def read_predictions(path: str | os.PathLike[str]) -> Predictions:
         with h5py.File(path, "r") as handle:
             if handle.attrs.get("format_version") != FORMAT_VERSION:
                 raise DataError(f"{path}: not a prediction file of this version; {fix}")
-            arrays = {name: handle[name][...] for name in (*_ARRAYS, *_OPTIONAL) if name in handle}
+            arrays = {name: handle[name][...] for name in (*_REQUIRED, *_OPTIONAL) if name in handle}
             scores = {name: data[...] for name, data in handle["scores"].items()}
             latent = {name: data[...] for name, data in handle["latent"].items()}
             jet_class = str(handle.attrs["jet_class"])
             meta = json.loads(handle.attrs["meta"])
     except (OSError, KeyError) as exc:
         raise DataError(f"{path}: not a readable prediction file ({exc}); delete it and {fix}") from exc
-    missing = [name for name in _ARRAYS if name not in arrays and name != "recon_p4"]
+    missing = [name for name in _REQUIRED if name not in arrays]
     if missing:
         raise DataError(f"{path}: datasets {missing} missing; {fix}")
     return Predictions(jet_class=jet_class, scores=scores, latent=latent, attrs=meta, **arrays)
