@@ -73,7 +73,7 @@ def test_dry_run_quick_config_generates_with_pythia(workflow_dir):
     counts = _job_counts(result.stdout)
     assert counts["generate"] == 5
     assert counts["preprocess"] == 5
-    assert counts["train"] == 7 + 3  # Min-Max and Mix at τ = 2 and one more, a baseline each; scan at 0.1
+    assert counts["train"] == 7 + 3  # Min-Max and Mix at τ = 2 and one more, a baseline each; scan at 0.01
     assert "download" not in counts
 
 
@@ -374,8 +374,8 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     meta = json.loads((workflow_dir / "results/models/lgae-mix/9/seed1/frac1/meta.json").read_text())
     assert meta["settings"]["loss"] == "mse"
     assert meta["train_jets"] == 2 * round(0.6 * 120)
-    scan = json.loads((workflow_dir / "results/models/cnnae/55/seed1/frac0.1/meta.json").read_text())
-    assert scan["train_jets"] == round(0.1 * 2 * round(0.6 * 120))
+    scan = json.loads((workflow_dir / "results/models/cnnae/55/seed1/frac0.01/meta.json").read_text())
+    assert scan["train_jets"] == max(1, round(0.01 * 2 * round(0.6 * 120)))
     assert (workflow_dir / "results/logs/train/gnnae-jl_55_seed1_frac1.log").read_text()
     results = workflow_dir / "results"
     for figure in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig9"):
@@ -413,7 +413,7 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     assert counts["train"] == 2, changed.stdout
     assert not {"generate", "preprocess"} & set(counts)
     assert "--model cnnae --latent 55 --seed 1 --fraction 1 " in changed.stdout
-    assert "--model cnnae --latent 55 --seed 1 --fraction 0.1 " in changed.stdout
+    assert "--model cnnae --latent 55 --seed 1 --fraction 0.01 " in changed.stdout
     cfg["models"]["cnnae"]["dtype"] = "float32"
     # another data.seed: the data is preprocessed again and the model trained afresh on it, never
     # resumed from the old data's finished checkpoint
