@@ -195,7 +195,8 @@ def fig6(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
         "latent vectors, test jets per class (QCD = gluon + light quark)",
         source,
         list(models),
-        "Min-Max latents hold the min-selected vectors first, then the max-selected ones.",
+        "Min-Max latents hold the min-selected vectors first, then the max-selected ones. Each panel spans the "
+        "0.2 %-99.8 % quantiles of all classes together.",
     )
     return mass_figure(latents, caption), caption
 

@@ -1,7 +1,7 @@
 """Figs. 5 and 6: what the LGAE's latent 4-vectors encode.
 
 Fig. 5: 2-D histograms of the summed latent 4-vector (one part, the paper's: imaginary) against the
-input jet's px, py, pz (TeV), with Pearson's r. Fig. 6: distributions (log density) of the invariant
+input jet's px, py, pz (TeV), with Pearson's r. Fig. 6: distributions (log density, in GeV²) of the invariant
 mass squared p² of latent vector 1, latent vector 2 and of the sum of all latent vectors, per class.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from lgae.evaluation.latent import latent_part, pearson, vector_masses
 from lgae.plots.style import ModelRun, add_footer, new_figure
@@ -19,6 +20,7 @@ from lgae.plots.style import ModelRun, add_footer, new_figure
 __all__ = ["correlation_figure", "mass_figure"]
 
 COMPONENTS = (("px", 1), ("py", 2), ("pz", 3))
+GEV2_PER_TEV2 = 1e6
 CLASS_LABELS = {"g": "gluon", "q": "light quark", "qcd": "QCD", "t": "top", "w": "W", "z": "Z"}
 CLASS_COLOURS = {
     "qcd": "black",
@@ -66,7 +68,10 @@ def mass_figure(
     runs = list(latents)
     fig, axes = new_figure(len(runs), len(vectors) + 1, (6 * (len(vectors) + 1), 5.2 * len(runs) + 1.0))
     for row, run in enumerate(runs):
-        masses = {c: vector_masses(v, part) for c, v in latents[run].items()}
+        # GeV² (the latent is in the inputs' TeV): QCD latent masses are ~10-1000 GeV², readable numbers
+        masses = {
+            c: tuple(m * GEV2_PER_TEV2 for m in vector_masses(v, part)) for c, v in latents[run].items()
+        }
         for col in range(len(vectors) + 1):
             ax = axes[row][col]
             total = col == len(vectors)
@@ -76,7 +81,7 @@ def mass_figure(
             bins = np.linspace(lo, hi, 70) if hi > lo else 70
             for jet_class, v in values.items():
                 ax.hist(
-                    np.clip(v, lo, hi),
+                    v,  # the 0.2 % beyond either end of the range are not drawn
                     bins=bins,
                     density=True,
                     histtype="step",
@@ -85,8 +90,9 @@ def mass_figure(
                     label=CLASS_LABELS.get(jet_class, jet_class),
                 )
             ax.set_yscale("log")
+            ax.xaxis.set_major_locator(MaxNLocator(5))
             what = "sum of all latent vectors" if total else f"latent vector {vectors[col] + 1}"
-            ax.set_xlabel(rf"$p_\mu p^\mu$ [TeV$^2$], {what}", fontsize=11)
+            ax.set_xlabel(rf"$p_\mu p^\mu$ [GeV$^2$], {what}", fontsize=11)
             ax.set_ylabel("density")
             ax.set_title(run.label, fontsize=12)
             ax.legend(fontsize=9)
