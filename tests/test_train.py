@@ -213,6 +213,33 @@ def test_outputs_and_metadata(processed_jets_dir, tmp_path):
     assert next(model.parameters()).dtype == torch.float64
 
 
+def test_a_model_builder_trains_another_implementation_with_the_same_loop(processed_jets_dir, tmp_path):
+    """The hook the side-by-side study uses: the given model is what trains, and meta.json says so."""
+    from lgae.models import build
+    from lgae.models.lgae import LGAE
+
+    class Other(LGAE):
+        pass
+
+    built = []
+
+    def builder(settings: TrainSettings) -> LGAE:
+        torch.manual_seed(0)
+        model = Other(aggregation="mix", latent_vectors=settings.latent, **SMALL).double()
+        model.hyperparameters = build("lgae-mix", latent_vectors=2, **SMALL).hyperparameters
+        built.append((model, {k: v.clone() for k, v in model.state_dict().items()}))
+        return model
+
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    meta = train(_settings(max_epochs=2), paths, device="cpu", progress=False, model_builder=builder)
+    assert meta["model_class"] == "Other"
+    assert len(built) == 1
+    model, initial = built[0]
+    saved = _weights(paths.model)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in saved.items())  # that very model
+    assert any(not torch.equal(initial[k], v) for k, v in saved.items())  # and it was trained
+
+
 def test_changed_settings_start_afresh(processed_jets_dir, tmp_path):
     paths = TrainPaths(processed_jets_dir, tmp_path / "run")
     train(_settings(max_epochs=1), paths, device="cpu", progress=False)

@@ -50,7 +50,10 @@ def lorentz_tolerance(dtype: torch.dtype, lam: torch.Tensor | None, bound: float
 
 
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
-    """The tensors of a structure: a tensor, a (named) tuple or list, a dict or a dataclass of them."""
+    """The tensors of a structure: a tensor, a (named) tuple or list, a dict or a dataclass of them
+    (None, an absent optional tensor, has none)."""
+    if value is None:
+        return
     if isinstance(value, torch.Tensor):
         yield value
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -28,6 +28,7 @@ import platform
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -350,8 +351,13 @@ def train(
     threads: int | None = None,
     stop_after_epochs: int | None = None,
     progress: bool = True,
+    model_builder: Callable[[TrainSettings], JetAutoencoder] | None = None,
 ) -> dict[str, Any]:
     """Train (or resume) one run and write ``model.pt``, ``history.csv`` and ``meta.json``.
+
+    ``model_builder`` replaces :func:`build_model`, so that another implementation (the authors' LGAE in
+    ``benchmarks/fidelity``) trains with this very loop, data, loss and stopping rule; ``meta.json``
+    records its class.
 
     ``stop_after_epochs`` ends this call after that many epochs *of this call* with the checkpoint in
     place but no final outputs, as a walltime limit would (used to test resumption).
@@ -364,7 +370,7 @@ def train(
     dev = choose_device(device)
     dtype = DTYPES[settings.dtype]
     started = time.time()
-    model = build_model(settings).to(dev)  # hyperparameter values are checked here, before the data
+    model = (model_builder or build_model)(settings).to(dev)  # hyperparameters checked here, before the data
     _check_writable(paths.out_dir)
     train_jets = load_classes(paths.data_dir, settings.background, "train")
     valid_jets = load_classes(paths.data_dir, settings.background, "valid")

@@ -359,3 +359,65 @@ def test_runs_on_cuda(qcd_jets):
     out = model(p4[:4].cuda(), mask[:4].cuda())
     assert out.is_cuda
     assert np.isfinite(out.detach().cpu().numpy()).all()
+
+
+# --- the authors' choices, as options for the ablation study (benchmarks/fidelity)
+@torch.no_grad()
+def test_bells_per_layer_equal_to_shared_bells_when_the_widths_agree(qcd_jets):
+    p4, mask = qcd_jets
+    shared = _model("lgae-mix")
+    per_layer = _model("lgae-mix", bells_per_layer=True)
+    state = per_layer.state_dict()
+    for key, value in shared.state_dict().items():
+        if ".bells." not in key:
+            state[key] = value
+    for net in ("encoder", "decoder"):
+        widths = shared.state_dict()[f"{net}.bells.c"]
+        for index in range(len(getattr(per_layer, net))):
+            state[f"{net}.layer_bells.{index}.c"] = widths.clone()
+    per_layer.load_state_dict(state)
+    assert _rel(per_layer(p4, mask), shared(p4, mask)) < 1e-13
+    extra = sum(p.numel() for p in per_layer.parameters()) - sum(p.numel() for p in shared.parameters())
+    assert extra == (4 - 1) * 10 * 2  # three more sets of 10 widths in each of the two networks
+
+
+def test_bells_per_layer_each_layer_has_its_own_trained_widths(qcd_jets):
+    p4, mask = qcd_jets
+    model = _model("lgae-min-max", bells_per_layer=True).train()
+    model(p4[:8], mask[:8]).pow(2).sum().backward()
+    grads = [bells.c.grad for net in (model.encoder, model.decoder) for bells in net.layer_bells]
+    assert len(grads) == 8
+    assert all(g is not None and g.abs().max() > 0 for g in grads)
+    assert not any(".bells." in name for name, _ in model.named_parameters())
+    lam = lorentz.random_lorentz(7, max_rapidity=2.0)
+    assert_equivariant(
+        model.eval(),
+        (p4, mask),
+        _moved(lam),
+        lambda out: lorentz.apply(lam, out),
+        tolerance=lorentz_tolerance(torch.float64, lam, BOUND_FLOAT64),
+        what="bells_per_layer",
+    )
+
+
+@torch.no_grad()
+def test_per_jet_input_normalisation_is_the_model_on_jets_divided_by_their_largest_component(qcd_jets):
+    p4, mask = qcd_jets
+    plain = _model("lgae-min-max")
+    normalised = _model("lgae-min-max", input_normalisation="max-abs")
+    normalised.load_state_dict(plain.state_dict())
+    scale = (p4 * mask.unsqueeze(-1)).abs().amax(dim=(1, 2)).view(-1, 1, 1)
+    expected = plain(p4 / scale, mask) * scale
+    assert _rel(normalised(p4, mask), expected) < 1e-13
+    # exactly scale equivariant, and no longer Lorentz equivariant (the authors' pipeline is not)
+    assert _rel(normalised(3.7 * p4, mask), 3.7 * normalised(p4, mask)) < 1e-12
+    lam = lorentz.boost(1.0, (0.0, 0.0, 1.0)).to(p4.dtype)
+    moved = normalised(lorentz.apply(lam, p4), mask)
+    assert _rel(moved, lorentz.apply(lam, normalised(p4, mask))) > 1e-3
+    with pytest.raises(ValueError, match="per-jet normalised"):
+        normalised.encode(p4, mask).transform(lam)
+
+
+def test_per_jet_input_normalisation_value_is_checked():
+    with pytest.raises(ConfigError, match="input_normalisation"):
+        build("lgae-mix", input_normalisation="per-jet")

@@ -46,9 +46,14 @@ class LorentzLatent:
 
     scalars: torch.Tensor
     vectors: torch.Tensor
+    jet_scale: torch.Tensor | None = None  # [B]: each jet's input divisor (``input_normalisation``)
 
     def transform(self, lam: torch.Tensor) -> LorentzLatent:
         """The latent of Λ-transformed jets, if the encoder is equivariant: Λ acts on the vectors."""
+        if self.jet_scale is not None:
+            raise ValueError(
+                "a per-jet normalised latent has no Lorentz transformation (max |p^μ| is not invariant)"
+            )
         return LorentzLatent(self.scalars, self.vectors @ lam.to(self.vectors.dtype).T)
 
 
@@ -77,6 +82,8 @@ class LGAE(JetAutoencoder):
         message_norm: float | None = None,
         edge_per_channel: bool = False,
         complex_edges: bool = False,
+        bells_per_layer: bool = False,
+        input_normalisation: Literal["none", "max-abs"] = "none",
     ) -> None:
         super().__init__(num_particles)
         if aggregation not in ("min-max", "mix", "mean"):
@@ -94,6 +101,8 @@ class LGAE(JetAutoencoder):
             )
         if real_output not in ("real", "sum"):
             raise ValueError(f"real_output must be 'real' or 'sum', got {real_output!r}")
+        if input_normalisation not in ("none", "max-abs"):
+            raise ValueError(f"input_normalisation must be 'none' or 'max-abs', got {input_normalisation!r}")
         bound = Irrep(*max_irrep)
         if not VECTOR.fits_in(bound):
             raise ValueError(f"max_irrep {bound} must admit the 4-vector (1/2,1/2)")
@@ -102,6 +111,7 @@ class LGAE(JetAutoencoder):
         self.latent_scalars = latent_scalars
         self.input_scale = float(input_scale)
         self.real_output = real_output
+        self.input_normalisation = input_normalisation
         harmonics = [HARMONICS[h] for h in edge_harmonics]
 
         def stack(channels: Sequence[int], keep_last: Sequence[Irrep] | None) -> LMPStack:
@@ -116,6 +126,7 @@ class LGAE(JetAutoencoder):
                 keep_last=keep_last,
                 edge_per_channel=edge_per_channel,
                 complex_edges=complex_edges,
+                bells_per_layer=bells_per_layer,
             )
 
         # encoder: (scalars 1, p²; vector p) -> channels[0] -> LMPs
@@ -152,25 +163,37 @@ class LGAE(JetAutoencoder):
         return factor * 2 * (self.latent_scalars + 4 * self.latent_vectors)
 
     # --------------------------------------------------------------------------------------- encoder
-    def _prepare(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs on the model's device and dtype, padded slots set to exactly zero, scaled."""
+    def _prepare(
+        self, p4: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Inputs on the model's device and dtype, padded slots set to exactly zero, scaled; and each
+        jet's divisor when normalised per jet (the authors' max |p^μ|, a constant of the input: no
+        gradient flows through it)."""
         dtype = self.to_latent_v.weight_ri.dtype
         device = self.to_latent_v.weight_ri.device
         mask = mask.to(device=device, dtype=torch.bool)
         p4 = p4.to(device=device, dtype=dtype)
         zero = torch.zeros((), dtype=dtype, device=device)
-        return torch.where(mask.unsqueeze(-1), p4, zero) * self.input_scale, mask
+        p4 = torch.where(mask.unsqueeze(-1), p4, zero) * self.input_scale
+        if self.input_normalisation == "none":
+            return p4, mask, None
+        jet_scale = p4.detach().abs().amax(dim=(1, 2))
+        jet_scale = torch.where(jet_scale > 0, jet_scale, torch.ones_like(jet_scale))  # empty jets stay 0
+        return p4 / jet_scale.view(-1, 1, 1), mask, jet_scale
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
-        """Latent of a batch of jets: ``p4`` [B, N, 4] (E, px, py, pz), ``mask`` [B, N] (True = real)."""
-        p4, mask = self._prepare(p4, mask)
+        """Latent of a batch of jets: ``p4`` [B, N, 4] (E, px, py, pz), ``mask`` [B, N] (True = real).
+        With ``input_normalisation="max-abs"`` the latent is in units of each jet's max |p^μ|."""
+        p4, mask, jet_scale = self._prepare(p4, mask)
         ctype = _complex(p4.dtype)
         # per particle: scalars 1 and p² (the mass squared), vector p
         s_in = torch.stack([mask.to(p4.dtype), mdot(p4, p4)], dim=-1).to(ctype)  # [B, N, 2]
         v_in = p4.unsqueeze(-1).to(ctype)  # [B, N, 4, 1]
         feats = NodeFeatures(self.encoder_input_s(s_in), self.encoder_input_v(v_in))
         s, v = self._run(self.encoder, feats, p4, edge_mask(mask), mask)  # node 4-vectors: the momenta
-        return self._aggregate(s, v, mask)
+        latent = self._aggregate(s, v, mask)
+        latent.jet_scale = jet_scale
+        return latent
 
     def _run(
         self,
@@ -220,6 +243,8 @@ class LGAE(JetAutoencoder):
         _, v = self._run(self.decoder, feats, q, edges, None)
         out = self.to_output(v)[..., 0]  # [B, N, 4] complex
         p4 = out.real if self.real_output == "real" else out.real + out.imag
+        if latent.jet_scale is not None:
+            p4 = p4 * latent.jet_scale.to(p4.dtype).view(-1, 1, 1)
         return p4 / self.input_scale
 
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -295,7 +295,8 @@ class LMPLayer(nn.Module):
 
 class LMPStack(nn.Module):
     """The LMP layers of one network, sharing one Lorentzian-bell basis of the node 4-vectors' pair
-    invariants (computed once per forward pass)."""
+    invariants (computed once per forward pass). ``bells_per_layer`` gives each layer bell widths of its
+    own, as the LGN and the authors' code do: one basis per layer, at L times the cost."""
 
     def __init__(
         self,
@@ -309,9 +310,14 @@ class LMPStack(nn.Module):
         keep_last: Sequence[Irrep] | None = None,
         edge_per_channel: bool = False,
         complex_edges: bool = False,
+        bells_per_layer: bool = False,
     ) -> None:
         super().__init__()
-        self.bells = LorentzianBells(num_basis)
+        # shared: one module `bells` (the parameter names of models saved before the option existed)
+        self.bells = None if bells_per_layer else LorentzianBells(num_basis)
+        self.layer_bells = (
+            nn.ModuleList(LorentzianBells(num_basis) for _ in channels) if bells_per_layer else None
+        )
         self.layers = nn.ModuleList()
         irreps: tuple[Irrep, ...] = (SCALAR, VECTOR)
         previous = channels[0]
@@ -342,8 +348,13 @@ class LMPStack(nn.Module):
 
     def edge_weights(self, x: torch.Tensor, edges: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's edge weights for node 4-vectors x [B, N, 4] and edge mask [B, N, N]."""
-        basis = self.bells(pair_invariants(x), edges)
-        return edge_weights_of([layer.edges for layer in self.layers], basis)
+        dist = pair_invariants(x)
+        if self.bells is not None:
+            return edge_weights_of([layer.edges for layer in self.layers], self.bells(dist, edges))
+        return [
+            edge_weights_of([layer.edges], bells(dist, edges))[0]
+            for layer, bells in zip(self.layers, self.layer_bells, strict=True)
+        ]
 
     def forward(
         self, feats: NodeFeatures, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
