@@ -203,3 +203,22 @@ def test_data_efficiency_claim(lgae_small, cnnae_small, verdict):
         next(c for c in check_claims([], no_small_fraction) if c.key == "data_efficiency").verdict
         == NOT_MEASURABLE
     )
+
+
+def test_a_reconstruction_outside_a_panel_is_named_not_silently_missing():
+    import numpy as np
+
+    from lgae.plots.features import JET_PANELS, PARTICLE_PANELS, feature_figure
+
+    keys = [key for key, _, _ in (*PARTICLE_PANELS, *JET_PANELS)]
+    target = {key: np.full(50, 0.05) for key in keys} | {
+        "mass": np.full(50, 100.0),
+        "pt": np.full(50, 1000.0),
+    }
+    far = {key: values + 1e4 for key, values in target.items()}  # every value beyond every axis
+    fig = feature_figure(
+        target, {ModelRun("lgae-mix", 9): far, ModelRun("lgae-min-max", 4): target}, "footer"
+    )
+    legend = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
+    assert len(legend) == 3
+    assert [("none in range" in text) for text in legend] == [False, True, False]

@@ -30,6 +30,17 @@ JET_PANELS = (
 BINS = 60
 
 
+def _density(ax, values: np.ndarray, bins: np.ndarray, label: str, **style: object) -> None:
+    """A normalised step histogram; values with none inside the panel are said so in the legend
+    (a density of nothing would silently draw nothing)."""
+    values = np.asarray(values, dtype=float)
+    inside = np.isfinite(values) & (values >= bins[0]) & (values <= bins[-1])
+    if not inside.any():
+        ax.plot([], [], label=f"{label} (none in range)", **style)
+        return
+    ax.hist(values[inside], bins=bins, density=True, histtype="step", label=label, **style)
+
+
 def feature_figure(
     target: Mapping[str, np.ndarray],
     reconstructions: Mapping[ModelRun, Mapping[str, np.ndarray]],
@@ -42,27 +53,17 @@ def feature_figure(
         for col, (key, label, limits) in enumerate(panels):
             ax = axes[row][col]
             bins = np.linspace(*limits, BINS + 1)
-            ax.hist(
-                target[key],
-                bins=bins,
-                density=True,
-                histtype="step",
-                color="red",
-                linestyle="--",
-                linewidth=2,
-                label="Target",
-            )
+            _density(ax, target[key], bins, "Target", color="red", linestyle="--", linewidth=2)
             for run, values in reconstructions.items():
                 if key in values:
-                    ax.hist(
+                    _density(
+                        ax,
                         values[key],
-                        bins=bins,
-                        density=True,
-                        histtype="step",
+                        bins,
+                        run.label,
                         color=run.colour,
                         linestyle=run.linestyle,
                         linewidth=1.5,
-                        label=run.label,
                     )
             ax.set_xlabel(label)
             ax.set_ylabel("density")
