@@ -428,3 +428,37 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     meta = json.loads((workflow_dir / run / "meta.json").read_text())
     assert (meta["resumed_from_epoch"], meta["epochs_this_call"]) == (0, 1)
     assert {f["seed"] for f in meta["data"]["files"].values()} == {7}
+
+
+# --- the convergence study (benchmarks/fidelity), planned from an empty directory
+STUDY = REPO / "benchmarks" / "fidelity" / "Snakefile"
+
+
+def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_only_when_given(tmp_path):
+    defaults = _snakemake(
+        "-n", "-s", str(STUDY), "-d", str(tmp_path), "--cores", "2", "defaults", cwd=tmp_path
+    )
+    assert defaults.returncode == 0, defaults.stderr + defaults.stdout
+    assert _job_counts(defaults.stdout)["train"] == 2 * 3  # two models, three seeds
+    everything = _snakemake("-n", "-s", str(STUDY), "-d", str(tmp_path), "--cores", "2", cwd=tmp_path)
+    counts = _job_counts(everything.stdout)
+    assert counts["train"] == 2 * 3 + 2 * 6  # and six ablations of each, one seed
+    assert "train_reference" not in counts
+    assert counts["evaluate"] == counts["train"] == counts["predict"]
+    plan = _snakemake(
+        "-n",
+        "-p",
+        "-s",
+        str(STUDY),
+        "-d",
+        str(tmp_path),
+        "--cores",
+        "2",
+        "--config",
+        "reference_repo=/x",
+        cwd=tmp_path,
+    )
+    assert _job_counts(plan.stdout)["train_reference"] == 2
+    assert "--reference-repo /x --aggregation min-max --latent 4 --loss chamfer" in plan.stdout
+    assert """--hyperparameters '{"input_normalisation":"max-abs"}'""" in plan.stdout
+    assert "--model lgae-mix --latent 9 --loss mse" in plan.stdout
