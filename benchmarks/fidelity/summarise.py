@@ -55,12 +55,12 @@ def run_row(run_dir: Path) -> dict[str, object]:
     }
 
 
-def collect(runs: Path, config: dict) -> pd.DataFrame:
+def collect(runs: Path, config: dict, with_reference: bool) -> pd.DataFrame:
     rows = []
     variants = [(base, base, "default") for base in config["base"]] + [
         (f"{base}+{ablation}", base, ablation) for ablation in config["ablations"] for base in config["base"]
     ]
-    if config.get("reference_repo"):
+    if with_reference:
         variants += [(f"reference-{base}", base, "authors' code") for base in config["base"]]
     for variant, base, ablation in variants:
         seeds = {"default": config["seeds"], "authors' code": config["reference"]["seeds"]}.get(
@@ -85,6 +85,8 @@ def collect(runs: Path, config: dict) -> pd.DataFrame:
 
 
 def _fmt(value: object) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
+        return str(int(value))  # counts (parameters, epochs) that pandas' median made floats
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
     return str(value)
@@ -134,7 +136,7 @@ def reference_table(frame: pd.DataFrame, runs: Path) -> str:
     """The authors' code beside ours: at the end of each, and ours after as many epochs as theirs ran."""
     theirs = frame[(frame.ablation == "authors' code") & (frame.status == "done")]
     if theirs.empty:
-        return "Not run (set `reference_repo` to a clone of zichunhao/lgn-autoencoder at 66620d0)."
+        return "Not run or not finished (`reference_repo`: a clone of zichunhao/lgn-autoencoder at 66620d0)."
     rows = []
     for _, ref in theirs.iterrows():
         ours = frame[(frame.base == ref.base) & (frame.ablation == "default") & (frame.status == "done")]
@@ -187,9 +189,12 @@ def main() -> None:
     parser.add_argument("--config", type=Path, required=True)
     parser.add_argument("--markdown", type=Path, required=True)
     parser.add_argument("--csv", type=Path, required=True)
+    parser.add_argument(
+        "--with-reference", action="store_true", help="the authors' code was run (reference_repo set)"
+    )
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
-    frame = collect(args.runs, config)
+    frame = collect(args.runs, config, args.with_reference)
     train = config["training"]
     text = (
         f"# Convergence study: {config['data']['jets_per_class']} Pythia jets per class\n\n"
