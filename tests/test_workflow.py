@@ -462,3 +462,7 @@ def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_o
     assert "--reference-repo /x --aggregation min-max --latent 4 --loss chamfer" in plan.stdout
     assert """--hyperparameters '{"input_normalisation":"max-abs"}'""" in plan.stdout
     assert "--model lgae-mix --latent 9 --loss mse" in plan.stdout
+    data = "--data-dir benchmarks/fidelity/results/data/processed "
+    for command in ("-m lgae train", "-m lgae predict", "train_reference.py"):
+        lines = [line for line in plan.stdout.splitlines() if command in line]
+        assert lines and all(data in line for line in lines), command
