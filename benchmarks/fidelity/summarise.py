@@ -85,6 +85,8 @@ def collect(runs: Path, config: dict, with_reference: bool) -> pd.DataFrame:
 
 
 def _fmt(value: object) -> str:
+    if isinstance(value, float) and value != value:
+        return ""  # NaN: a pending run has no figures yet
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1:
         return str(int(value))  # counts (parameters, epochs) that pandas' median made floats
     if isinstance(value, float):
