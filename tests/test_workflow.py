@@ -465,4 +465,5 @@ def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_o
     data = "--data-dir benchmarks/fidelity/results/data/processed "
     for command in ("-m lgae train", "-m lgae predict", "train_reference.py"):
         lines = [line for line in plan.stdout.splitlines() if command in line]
-        assert lines and all(data in line for line in lines), command
+        assert lines, command
+        assert all(data in line for line in lines), command
