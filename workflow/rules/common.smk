@@ -1,10 +1,6 @@
 # Shared definitions: paths and the command that runs a pipeline step through the lgae package.
 import json
 import os
-import shlex
-import sys
-
-from snakemake.settings.types import DeploymentMethod
 
 DATA = config["data"]
 SOURCE = DATA["source"]
@@ -12,22 +8,10 @@ CLASSES = DATA["classes"]
 SPLITS = list(names.SPLITS)
 
 
-class LgaeCommand:
-    """`lgae` run from this checkout's src/ (conda jobs lose PYTHONPATH, so it is set inline), by the
-    interpreter of the job's environment: in a --use-conda env that env's `python`; otherwise the one
-    running Snakemake, whose packages the jobs need (a `python` on PATH may be another or none).
-
-    Not a str on purpose: Snakemake leaves such params out of its rerun triggers, so that moving the
-    checkout or the venv retrains nothing (the software environment has its own trigger)."""
-
-    def __str__(self):
-        methods = workflow.deployment_settings.deployment_method
-        in_env = DeploymentMethod.CONDA in methods or DeploymentMethod.APPTAINER in methods
-        python = "python" if in_env else shlex.quote(sys.executable)
-        return f"PYTHONPATH={shlex.quote(f'{workflow.basedir}/src')} {python} -m lgae"
+include: "python.smk"
 
 
-LGAE = LgaeCommand()
+LGAE = PipelinePython(workflow.basedir, "lgae")  # `lgae` from this checkout
 
 
 wildcard_constraints:
