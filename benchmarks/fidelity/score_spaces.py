@@ -40,8 +40,8 @@ def _wrapped_chamfer(
     """Per-jet Chamfer (the pipeline's: mean of squared nearest distances) with one angular column."""
     if angle is None:
         return chamfer(out, tgt, mask, mask, reduction="none")
-    # shift the output's angle to within π of each target's: done pairwise by chamfer on (cos, sin)
-    # would change the metric, so wrap the difference explicitly
+    # lgae.losses.chamfer has no periodic coordinate: the same sums here, with the angular differences
+    # wrapped into [-π, π) pair by pair
     d = out.unsqueeze(2) - tgt.unsqueeze(1)
     d[..., angle] = torch.remainder(d[..., angle] + math.pi, 2 * math.pi) - math.pi
     d2 = d.pow(2).sum(-1)
