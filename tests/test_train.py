@@ -276,6 +276,36 @@ def test_model_file_holds_the_best_epoch_not_the_last(processed_jets_dir, tmp_pa
     assert not all(torch.equal(saved[k], after_epoch_3[k]) for k in saved)
 
 
+def test_a_loss_that_only_creeps_down_stops_with_a_minimum_improvement(
+    processed_jets_dir, tmp_path, monkeypatch
+):
+    """Scripted losses 1, 0.5 and then 0.1 % lower each epoch: with a 1 % minimum the patience of 2 runs
+    out after epoch 5; the model is still the lowest epoch's. Without the minimum it trains to the cap."""
+    script = [1.0, 0.5] + [0.5 * 0.999**k for k in range(1, 9)]
+    counter = _EpochCounter(monkeypatch, script=script)
+    creeping = TrainPaths(processed_jets_dir, tmp_path / "creeping")
+    meta = train(
+        _settings(max_epochs=10, patience=2, min_improvement=0.01), creeping, device="cpu", progress=False
+    )
+    assert (counter.calls, meta["epochs"], meta["stopped_by"]) == (5, 5, "early stopping")
+    assert (meta["best_epoch"], meta["best_valid_loss"]) == (5, pytest.approx(0.5 * 0.999**3))
+    counter = _EpochCounter(monkeypatch, script=script)
+    every = train(
+        _settings(max_epochs=10, patience=2),
+        TrainPaths(processed_jets_dir, tmp_path / "every"),
+        device="cpu",
+        progress=False,
+    )
+    assert (counter.calls, every["stopped_by"]) == (10, "epoch limit")
+
+
+def test_the_stopping_rule_is_not_part_of_the_fingerprint():
+    """A finished run continues, rather than starting over, when its stopping rule changes."""
+    base = _settings().fingerprint()
+    assert _settings(patience=3, max_epochs=9, min_improvement=0.05).fingerprint() == base
+    assert _settings(lr=5e-4).fingerprint() != base
+
+
 def test_training_subset_is_seeded_random_and_keeps_both_classes(processed_jets_dir):
     from lgae.data.preprocess import load_classes
 
@@ -384,6 +414,7 @@ def test_a_checkpoint_carrying_a_pickled_callable_is_refused(processed_jets_dir,
         ({"lr": float("nan")}, "lr = nan"),
         ({"betas": (0.9, 1.0)}, r"betas = \[0.9, 1.0\]: Adam needs two numbers in \[0, 1\)"),
         ({"weight_decay": -1e-4}, "weight_decay = -0.0001: must be a finite number >= 0"),
+        ({"min_improvement": 1.0}, r"min_improvement = 1.0: a fraction in \[0, 1\)"),
         (
             {"hyperparameters": {**SMALL, "num_basis": "ten"}},
             "num_basis = 'ten': model 'lgae-mix' expects an integer",

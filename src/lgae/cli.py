@@ -193,6 +193,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--max-epochs", type=int, default=20000)
     p.add_argument("--patience", type=int, default=200)
+    p.add_argument(
+        "--min-improvement",
+        type=float,
+        default=0.0,
+        help="relative drop of the validation loss that resets the patience (default 0: any new best)",
+    )
     p.add_argument("--dtype", default="float64", choices=DTYPE_NAMES)
     p.add_argument(
         "--device",
@@ -231,6 +237,7 @@ def _run_train(args: argparse.Namespace) -> None:
         batch_size=args.batch_size,
         max_epochs=args.max_epochs,
         patience=args.patience,
+        min_improvement=args.min_improvement,
         dtype=args.dtype,
         background=tuple(_classes(args.background)),
     )

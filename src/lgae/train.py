@@ -60,6 +60,10 @@ class CheckpointError(LGAEError):
     """A checkpoint holds something other than tensors and plain data: it is not loaded."""
 
 
+# when to stop is not what is trained: a finished run continues when these change
+_STOPPING_RULE = ("max_epochs", "patience", "min_improvement")
+
+
 @dataclass
 class TrainSettings:
     """Everything that determines a training run (its fingerprint decides whether to resume)."""
@@ -76,6 +80,9 @@ class TrainSettings:
     batch_size: int = 256
     max_epochs: int = 20000
     patience: int = 200
+    # a new best resets the patience only when it is this fraction below the loss of the last reset, so a
+    # run that creeps down in the sixth digit (a diverged one, say) stops; 0 counts every new best
+    min_improvement: float = 0.0
     dtype: str = "float64"
     background: tuple[str, ...] = ("g", "q")
 
@@ -99,6 +106,10 @@ class TrainSettings:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.patience < 0:
             raise ConfigError(f"patience must be >= 0, got {self.patience}")
+        if not (math.isfinite(self.min_improvement) and 0.0 <= self.min_improvement < 1.0):
+            raise ConfigError(
+                f"min_improvement = {self.min_improvement}: a fraction in [0, 1) (training.min_improvement)"
+            )
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"lr = {self.lr}: the learning rate must be a finite number > 0 (training.lr)")
         if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
@@ -121,7 +132,7 @@ class TrainSettings:
 
     def fingerprint(self) -> str:
         """Hash of the settings that change the result (not of the epoch budget, which may grow)."""
-        relevant = {k: v for k, v in asdict(self).items() if k not in ("max_epochs", "patience")}
+        relevant = {k: v for k, v in asdict(self).items() if k not in _STOPPING_RULE}
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -386,7 +397,14 @@ def train(
     )
     shuffle = torch.Generator().manual_seed(derive_seed(settings.seed, "shuffle"))
     fingerprint = run_fingerprint(settings, data)
-    state = {"epoch": 0, "best_valid": math.inf, "best_epoch": 0, "stale": 0, "history": []}
+    state = {
+        "epoch": 0,
+        "best_valid": math.inf,
+        "best_epoch": 0,
+        "stale": 0,
+        "patience_reference": math.inf,
+        "history": [],
+    }
     best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
     checkpoint = _load_checkpoint(paths.checkpoint, fingerprint, settings, data)
     if checkpoint is not None:
@@ -450,10 +468,14 @@ def train(
                 f"{_kept(paths, state)}; lower the learning rate or check the data."
             )
         state["epoch"] += 1
+        # the loss of the last patience reset (a checkpoint from before min_improvement: the best so far)
+        reference = state.get("patience_reference", state["best_valid"])
         improved = valid_loss < state["best_valid"]
         if improved:
-            state["best_valid"], state["best_epoch"], state["stale"] = valid_loss, state["epoch"], 0
+            state["best_valid"], state["best_epoch"] = valid_loss, state["epoch"]
             best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if valid_loss < reference * (1.0 - settings.min_improvement):
+            state["stale"], state["patience_reference"] = 0, valid_loss
         else:
             state["stale"] += 1
         state["history"].append(

@@ -98,10 +98,13 @@ def train_options(wildcards):
     dtype = spec.get("dtype", TRAIN["dtype"])
     epochs = spec.get("max_epochs", TRAIN["max_epochs"])
     hyper = json.dumps(spec.get("hyperparameters", {}), separators=(",", ":"))
+    # only when set, so that a finished DAG of an older config is not rerun for the new option
+    minimum = TRAIN.get("min_improvement", 0.0)
+    min_improvement = f"--min-improvement {minimum} " if minimum else ""
     return (
         f"{loss} --dtype {dtype} --hyperparameters '{hyper}' --lr {TRAIN['lr']} "
         f"--betas {TRAIN['betas'][0]} {TRAIN['betas'][1]} --weight-decay {TRAIN['weight_decay']} "
-        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} "
+        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} {min_improvement}"
         f"--device {TRAIN['device']} --background {' '.join(DATA['background'])}"
     )
 
