@@ -231,9 +231,26 @@ def test_bad_config_values_are_reported_with_their_key(tmp_path, edit, message):
         lgae_config.load(path)
 
 
-@pytest.mark.parametrize("name", ["config.yaml", "quick.yaml"])
+@pytest.mark.parametrize("name", ["config.yaml", "quick.yaml", "cpu.yaml"])
 def test_shipped_configs_validate(name):
     lgae_config.load(REPO / "config" / name)
+
+
+def test_the_laptop_config_trains_every_model_of_the_paper():
+    """config/cpu.yaml is the CPU-scale answer to the paper's claims: every model and latent size of the
+    paper's tables and figures, the paper's Fig. 4 selection, and the 1 % point of Fig. 7's claim."""
+    paper = lgae_config.load(REPO / "config" / "config.yaml")
+    cpu = lgae_config.load(REPO / "config" / "cpu.yaml")
+    assert {m: s["latents"] for m, s in cpu["models"].items()} == {
+        m: s["latents"] for m, s in paper["models"].items()
+    }
+    assert {m: s["loss"] for m, s in cpu["models"].items()} == {
+        m: s["loss"] for m, s in paper["models"].items()
+    }
+    assert cpu["figures"] == {**paper["figures"]}
+    assert cpu["data_efficiency"]["models"] == paper["data_efficiency"]["models"]
+    assert {0.01, 1.0} <= set(cpu["data_efficiency"]["fractions"])
+    assert cpu["data"]["source"] == "pythia"
 
 
 @pytest.mark.parametrize(
