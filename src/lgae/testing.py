@@ -51,8 +51,8 @@ def lorentz_tolerance(dtype: torch.dtype, lam: torch.Tensor | None, bound: float
 
 def _tensors(value: Any) -> Iterator[torch.Tensor]:
     """The tensors of a structure: a tensor, a (named) tuple or list, a dict or a dataclass of them
-    (None, an absent optional tensor, has none)."""
-    if value is None:
+    (None, an absent optional tensor, has none, nor has a flag such as LorentzLatent.scale_is_invariant)."""
+    if value is None or isinstance(value, bool):
         return
     if isinstance(value, torch.Tensor):
         yield value

@@ -38,6 +38,9 @@ from lgae.nn.mixing import ComplexMix
 
 Aggregation = Literal["min-max", "mix", "mean"]
 HARMONICS = {"scalar": SCALAR, "vector": VECTOR}
+# how each jet's input is scaled before the encoder (and its output scaled back): "max-abs" is the
+# authors' division by the largest |p^μ| (not Lorentz invariant); "jet-mass" divides by the jet's mass
+INPUT_NORMALISATIONS = ("none", "max-abs", "jet-mass")
 
 
 @dataclass
@@ -47,14 +50,17 @@ class LorentzLatent:
     scalars: torch.Tensor
     vectors: torch.Tensor
     jet_scale: torch.Tensor | None = None  # [B]: each jet's input divisor (``input_normalisation``)
+    scale_is_invariant: bool = True  # False for max |p^μ|, which a Lorentz transformation changes
 
     def transform(self, lam: torch.Tensor) -> LorentzLatent:
-        """The latent of Λ-transformed jets, if the encoder is equivariant: Λ acts on the vectors."""
-        if self.jet_scale is not None:
+        """The latent of Λ-transformed jets, if the encoder is equivariant: Λ acts on the vectors (an
+        invariant jet scale is the same for the transformed jets)."""
+        if not self.scale_is_invariant:
             raise ValueError(
                 "a per-jet normalised latent has no Lorentz transformation (max |p^μ| is not invariant)"
             )
-        return LorentzLatent(self.scalars, self.vectors @ lam.to(self.vectors.dtype).T)
+        vectors = self.vectors @ lam.to(self.vectors.dtype).T
+        return LorentzLatent(self.scalars, vectors, self.jet_scale, self.scale_is_invariant)
 
 
 class LGAE(JetAutoencoder):
@@ -83,7 +89,7 @@ class LGAE(JetAutoencoder):
         edge_per_channel: bool = False,
         complex_edges: bool = False,
         bells_per_layer: bool = False,
-        input_normalisation: Literal["none", "max-abs"] = "none",
+        input_normalisation: Literal["none", "max-abs", "jet-mass"] = "none",
     ) -> None:
         super().__init__(num_particles)
         if aggregation not in ("min-max", "mix", "mean"):
@@ -101,8 +107,11 @@ class LGAE(JetAutoencoder):
             )
         if real_output not in ("real", "sum"):
             raise ValueError(f"real_output must be 'real' or 'sum', got {real_output!r}")
-        if input_normalisation not in ("none", "max-abs"):
-            raise ValueError(f"input_normalisation must be 'none' or 'max-abs', got {input_normalisation!r}")
+        if input_normalisation not in INPUT_NORMALISATIONS:
+            raise ValueError(
+                f"input_normalisation must be one of {', '.join(map(repr, INPUT_NORMALISATIONS))}, "
+                f"got {input_normalisation!r}"
+            )
         bound = Irrep(*max_irrep)
         if not VECTOR.fits_in(bound):
             raise ValueError(f"max_irrep {bound} must admit the 4-vector (1/2,1/2)")
@@ -167,8 +176,8 @@ class LGAE(JetAutoencoder):
         self, p4: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Inputs on the model's device and dtype, padded slots set to exactly zero, scaled; and each
-        jet's divisor when normalised per jet (the authors' max |p^μ|, a constant of the input: no
-        gradient flows through it)."""
+        jet's divisor when normalised per jet (the authors' max |p^μ|, or the invariant jet mass; a
+        constant of the input: no gradient flows through it)."""
         dtype = self.to_latent_v.weight_ri.dtype
         device = self.to_latent_v.weight_ri.device
         mask = mask.to(device=device, dtype=torch.bool)
@@ -177,13 +186,18 @@ class LGAE(JetAutoencoder):
         p4 = torch.where(mask.unsqueeze(-1), p4, zero) * self.input_scale
         if self.input_normalisation == "none":
             return p4, mask, None
-        jet_scale = p4.detach().abs().amax(dim=(1, 2))
-        jet_scale = torch.where(jet_scale > 0, jet_scale, torch.ones_like(jet_scale))  # empty jets stay 0
+        if self.input_normalisation == "max-abs":
+            jet_scale = p4.detach().abs().amax(dim=(1, 2))
+        else:  # √(P·P) of the jet's summed 4-momentum: Lorentz invariant, so equivariance is kept
+            jet = p4.detach().sum(dim=1)
+            jet_scale = mdot(jet, jet).clamp(min=0).sqrt()
+        # empty (and massless) jets are left unscaled rather than divided by zero
+        jet_scale = torch.where(jet_scale > 0, jet_scale, torch.ones_like(jet_scale))
         return p4 / jet_scale.view(-1, 1, 1), mask, jet_scale
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
         """Latent of a batch of jets: ``p4`` [B, N, 4] (E, px, py, pz), ``mask`` [B, N] (True = real).
-        With ``input_normalisation="max-abs"`` the latent is in units of each jet's max |p^μ|."""
+        With ``input_normalisation`` the latent is in units of each jet's scale (max |p^μ| or mass)."""
         p4, mask, jet_scale = self._prepare(p4, mask)
         ctype = _complex(p4.dtype)
         # per particle: scalars 1 and p² (the mass squared), vector p
@@ -193,6 +207,7 @@ class LGAE(JetAutoencoder):
         s, v = self._run(self.encoder, feats, p4, edge_mask(mask), mask)  # node 4-vectors: the momenta
         latent = self._aggregate(s, v, mask)
         latent.jet_scale = jet_scale
+        latent.scale_is_invariant = self.input_normalisation != "max-abs"
         return latent
 
     def _run(
