@@ -459,7 +459,9 @@ def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_o
     assert _job_counts(defaults.stdout)["train"] == 2 * 3  # two models, three seeds
     everything = _snakemake("-n", "-s", str(STUDY), "-d", str(tmp_path), "--cores", "2", cwd=tmp_path)
     counts = _job_counts(everything.stdout)
-    assert counts["train"] == 2 * 3 + 2 * 6  # and six ablations of each, one seed
+    assert (
+        counts["train"] == 2 * 3 + 2 * 7
+    )  # and seven ablations of each (six departures and one more), one seed
     assert "train_reference" not in counts
     assert counts["evaluate"] == counts["train"] == counts["predict"]
     plan = _snakemake(
