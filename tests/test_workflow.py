@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
 import os
 import re
@@ -416,6 +416,17 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     html = (results / "report.html").read_text()
     assert "4.4 Anomaly detection" in html
     assert "App. C Equivariance" in html
+    # where the time went, from the run's own records (benchmarks/dag_time.py)
+    spec = importlib.util.spec_from_file_location("dag_time", REPO / "benchmarks" / "dag_time.py")
+    dag_time = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dag_time)
+    jobs = dag_time.job_seconds(results)
+    assert jobs.groupby("rule").size().to_dict() == {"generate": 5, "predict": 10, "train": 10}
+    per_model = dag_time.per_model(results, jobs).set_index(["model", "latent", "fraction"])
+    assert len(per_model) == 10
+    assert per_model["train s"].gt(0).all()
+    assert per_model["predict s"].gt(0).all()
+    assert per_model.loc[("lgae-mix", 9, 1.0), "epochs"] == meta["epochs"]
     # a second run has nothing left to do
     again = _snakemake("-n", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
