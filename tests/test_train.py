@@ -299,10 +299,23 @@ def test_a_loss_that_only_creeps_down_stops_with_a_minimum_improvement(
     assert (counter.calls, every["stopped_by"]) == (10, "epoch limit")
 
 
+def test_a_time_budget_stops_between_epochs_and_counts_every_call(processed_jets_dir, tmp_path, monkeypatch):
+    """A budget smaller than one epoch: one epoch runs, then none; lifting it continues the same run."""
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(max_epochs=4, max_minutes=1e-9), paths, device="cpu", progress=False)
+    assert (counter.calls, meta["epochs"], meta["stopped_by"]) == (1, 1, "time budget (1e-09 min)")
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(max_epochs=4, max_minutes=1e-9), paths, device="cpu", progress=False)
+    assert (counter.calls, meta["epochs"]) == (0, 1)  # the minutes of the first call count
+    meta = train(_settings(max_epochs=4), paths, device="cpu", progress=False)
+    assert (counter.calls, meta["epochs"], meta["stopped_by"]) == (3, 4, "epoch limit")
+
+
 def test_the_stopping_rule_is_not_part_of_the_fingerprint():
     """A finished run continues, rather than starting over, when its stopping rule changes."""
     base = _settings().fingerprint()
-    assert _settings(patience=3, max_epochs=9, min_improvement=0.05).fingerprint() == base
+    assert _settings(patience=3, max_epochs=9, min_improvement=0.05, max_minutes=2.0).fingerprint() == base
     assert _settings(lr=5e-4).fingerprint() != base
 
 
@@ -415,6 +428,7 @@ def test_a_checkpoint_carrying_a_pickled_callable_is_refused(processed_jets_dir,
         ({"betas": (0.9, 1.0)}, r"betas = \[0.9, 1.0\]: Adam needs two numbers in \[0, 1\)"),
         ({"weight_decay": -1e-4}, "weight_decay = -0.0001: must be a finite number >= 0"),
         ({"min_improvement": 1.0}, r"min_improvement = 1.0: a fraction in \[0, 1\)"),
+        ({"max_minutes": 0.0}, "max_minutes = 0.0: a number of minutes > 0, or None"),
         (
             {"hyperparameters": {**SMALL, "num_basis": "ten"}},
             "num_basis = 'ten': model 'lgae-mix' expects an integer",

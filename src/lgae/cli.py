@@ -199,6 +199,13 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         default=0.0,
         help="relative drop of the validation loss that resets the patience (default 0: any new best)",
     )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="minutes of training (over every call) after which no epoch starts (default: no limit; "
+        "depends on the machine, so a run with it is not reproducible elsewhere)",
+    )
     p.add_argument("--dtype", default="float64", choices=DTYPE_NAMES)
     p.add_argument(
         "--device",
@@ -238,6 +245,7 @@ def _run_train(args: argparse.Namespace) -> None:
         max_epochs=args.max_epochs,
         patience=args.patience,
         min_improvement=args.min_improvement,
+        max_minutes=args.max_minutes,
         dtype=args.dtype,
         background=tuple(_classes(args.background)),
     )

@@ -61,7 +61,7 @@ class CheckpointError(LGAEError):
 
 
 # when to stop is not what is trained: a finished run continues when these change
-_STOPPING_RULE = ("max_epochs", "patience", "min_improvement")
+_STOPPING_RULE = ("max_epochs", "patience", "min_improvement", "max_minutes")
 
 
 @dataclass
@@ -83,6 +83,9 @@ class TrainSettings:
     # a new best resets the patience only when it is this fraction below the loss of the last reset, so a
     # run that creeps down in the sixth digit (a diverged one, say) stops; 0 counts every new best
     min_improvement: float = 0.0
+    # minutes of training (summed over every call) after which no new epoch starts; None: no limit.
+    # Machine-dependent, so not for the pipeline's configs: for studies that compare at equal time
+    max_minutes: float | None = None
     dtype: str = "float64"
     background: tuple[str, ...] = ("g", "q")
 
@@ -106,6 +109,10 @@ class TrainSettings:
                 raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.patience < 0:
             raise ConfigError(f"patience must be >= 0, got {self.patience}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            raise ConfigError(
+                f"max_minutes = {self.max_minutes}: a number of minutes > 0, or None for no limit"
+            )
         if not (math.isfinite(self.min_improvement) and 0.0 <= self.min_improvement < 1.0):
             raise ConfigError(
                 f"min_improvement = {self.min_improvement}: a fraction in [0, 1) (training.min_improvement)"
@@ -355,6 +362,13 @@ def _git_revision() -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+def _out_of_time(settings: TrainSettings, state: dict[str, Any]) -> bool:
+    """Whether the run's training time, over every call so far, has used up ``max_minutes``."""
+    if settings.max_minutes is None:
+        return False
+    return sum(h["epoch_seconds"] for h in state["history"]) >= 60.0 * settings.max_minutes
+
+
 def train(
     settings: TrainSettings,
     paths: TrainPaths,
@@ -431,7 +445,11 @@ def train(
     )
     n_batches = math.ceil(len(train_p4) / settings.batch_size)
     epochs_this_call = 0
-    while state["epoch"] < settings.max_epochs and state["stale"] <= settings.patience:
+    while (
+        state["epoch"] < settings.max_epochs
+        and state["stale"] <= settings.patience
+        and not _out_of_time(settings, state)
+    ):
         if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
             return {"stopped_at_epoch": state["epoch"], "resumed_from_epoch": resumed_from, **state}
         epoch_start = time.time()
@@ -564,7 +582,12 @@ def _finish(
     run: dict[str, Any],
 ) -> dict[str, Any]:
     model.load_state_dict(best_model)
-    stopped = "early stopping" if state["stale"] > settings.patience else "epoch limit"
+    if state["stale"] > settings.patience:
+        stopped = "early stopping"
+    elif _out_of_time(settings, state) and state["epoch"] < settings.max_epochs:
+        stopped = f"time budget ({settings.max_minutes:g} min)"
+    else:
+        stopped = "epoch limit"
     meta = {
         "settings": asdict(settings),
         "fingerprint": run["fingerprint"],
