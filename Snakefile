@@ -2,7 +2,8 @@
 # EPJC 83 (2023) 485). Read this file first: it is the table of contents of the pipeline.
 #
 #   snakemake --cores all --use-conda                         the paper (config/config.yaml), on a GPU machine
-#   snakemake --cores all --configfile config/quick.yaml     the small CPU run
+#   snakemake --cores all --configfile config/quick.yaml     the small CPU run (~10 min)
+#   snakemake --cores all --configfile config/cpu.yaml       every model of the paper on a CPU (< 2 h)
 #   snakemake --cores all data                               one named target (see the rules below)
 import sys
 from pathlib import Path
