@@ -185,6 +185,31 @@ def test_equivariance_claim_follows_the_bounds():
     assert _verdict([_run("lgae-mix", 9, equivariance=summary(5e-4, 1e-11))]) == NOT_HOLDS
 
 
+def _efficiencies(jets: int, **per_signal: float) -> dict:
+    signals = {s: {"jets": jets, "auc": 0.5, "signal_efficiency": {"0.01": e}} for s, e in per_signal.items()}
+    return {"scores": {"chamfer": {"signals": signals}}}
+
+
+@pytest.mark.parametrize(
+    ("lgae_eff", "baseline_eff", "jets", "verdict"),
+    [
+        (0.30, 0.10, 500, HOLDS),  # 0.20 apart, 8 standard errors
+        (0.018, 0.006, 500, NOT_HOLDS),  # higher, but by 1.7 standard errors: chance on 500 jets
+        (0.018, 0.006, 50_000, HOLDS),  # the same efficiencies on 100x the jets: 17 standard errors
+        (0.10, 0.30, 500, NOT_HOLDS),
+    ],
+)
+def test_signal_efficiency_claim_asks_for_a_significant_difference(lgae_eff, baseline_eff, jets, verdict):
+    """'Significantly higher': the margin is counted in binomial standard errors of the two efficiencies."""
+    runs = [
+        _run("lgae-min-max", 4, anomaly=_efficiencies(jets, t=lgae_eff, w=lgae_eff, z=lgae_eff)),
+        _run("gnnae-pl", 2, anomaly=_efficiencies(jets, t=baseline_eff, w=baseline_eff, z=baseline_eff)),
+    ]
+    claim = next(c for c in check_claims(runs, [], "chamfer") if c.key == "lgae_efficiency_beats_baselines")
+    assert claim.verdict == verdict, claim.ours
+    assert "σ)" in claim.ours
+
+
 @pytest.mark.parametrize(
     ("lgae_small", "cnnae_small", "verdict"),
     [(0.22, 1.1, HOLDS), (0.40, 1.1, NOT_HOLDS), (0.22, 0.23, NOT_HOLDS)],
