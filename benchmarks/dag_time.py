@@ -5,6 +5,7 @@ and `history.csv`, so it costs nothing and can be run on any finished (or half-f
 
     python benchmarks/dag_time.py --results results [--markdown time.md]
 
+Rules without a `benchmark:` record (evaluate, figures, tables, claims: seconds each) are not listed.
 Seconds are wall-clock seconds of each job; with one thread per job (the CPU configs) they are also its
 core-seconds, and their sum over the DAG divided by the cores is a lower bound of the DAG's wall time.
 """
@@ -85,7 +86,7 @@ def main() -> None:
         .agg(["count", "sum", "max"])
         .rename(columns={"count": "jobs", "sum": "seconds", "max": "longest job s"})
     )
-    by_rule["share"] = (by_rule["seconds"] / by_rule["seconds"].sum()).round(3)
+    by_rule["share %"] = 100 * by_rule["seconds"] / by_rule["seconds"].sum()
     models = per_model(args.results, jobs)
     text = (
         "## Per rule (seconds of all its jobs)\n\n"
@@ -93,9 +94,9 @@ def main() -> None:
         + f"\n\nAll jobs: {jobs['seconds'].sum() / 60:.1f} job-minutes; peak RSS of one job "
         f"{jobs['max_rss_mb'].max():.0f} MB.\n\n## Per model\n\n" + models.to_markdown(index=False) + "\n"
     )
-    print(text)
     if args.markdown is not None:
         args.markdown.write_text(text)
+    print(text)
 
 
 if __name__ == "__main__":
