@@ -61,13 +61,23 @@ def _value(runs: Sequence[RunMetrics], model: str, latent: int, get: Value) -> f
     return None if summary is None else summary.median
 
 
+def _best_key(
+    runs: Sequence[RunMetrics], keys: Sequence[tuple[str, int]], get: Value, lower: bool
+) -> tuple[float, tuple[str, int]] | None:
+    """The best value and the (model, latent) that has it (ties go to the first label, as ever)."""
+    values = [(v, model_label(*k), k) for k in keys if (v := _value(runs, *k, get)) is not None]
+    if not values:
+        return None
+    value, _, key = min(values) if lower else max(values)
+    return value, key
+
+
 def _best(
     runs: Sequence[RunMetrics], keys: Sequence[tuple[str, int]], get: Value, lower: bool
 ) -> tuple[float, str] | None:
-    values = [(v, model_label(*k)) for k in keys if (v := _value(runs, *k, get)) is not None]
-    if not values:
-        return None
-    return min(values) if lower else max(values)
+    """The best value and the label of the model that has it."""
+    best = _best_key(runs, keys, get, lower)
+    return None if best is None else (best[0], model_label(*best[1]))
 
 
 def _reco(level: str, feature: str, stat: str) -> Value:
@@ -91,16 +101,6 @@ def _efficiency(signal: str, score: str, column: str = "0.01") -> Value:
         return entry["signal_efficiency"][column]
 
     return get
-
-
-def _best_key(
-    runs: Sequence[RunMetrics], keys: Sequence[tuple[str, int]], get: Value, lower: bool
-) -> tuple[float, tuple[str, int]] | None:
-    """The best value and the (model, latent) that has it."""
-    values = [(v, k) for k in keys if (v := _value(runs, *k, get)) is not None]
-    if not values:
-        return None
-    return min(values) if lower else max(values)
 
 
 def _binomial_error(efficiency: float, jets: float) -> float:
