@@ -9,8 +9,8 @@ loss is computed on the scaled-back output in TeV, like ours, so the two validat
 Their implementation is ~30× slower per step than ours on a CPU, so it also takes a wall-clock budget
 (the loop's ``max_minutes``): it trains until early stopping, the epoch cap or ``--budget-minutes`` of
 training, whichever comes first (resumable: a call continues from the checkpoint, and the minutes are
-summed over calls), and says which in meta.json (``stopped_by``). Then it reconstructs the test split of every class into prediction files that
-`lgae evaluate` reads, as `lgae predict` would.
+summed over calls), and says which in meta.json (``stopped_by``). Then it reconstructs the test split of
+every class into prediction files that `lgae evaluate` reads, as `lgae predict` would.
 
     python benchmarks/fidelity/train_reference.py --reference-repo /path/to/lgn-autoencoder \\
         --aggregation min-max --latent 4 --data-dir DIR --out-dir RUN --budget-minutes 30
