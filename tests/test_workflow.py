@@ -462,33 +462,37 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
 STUDY = REPO / "benchmarks" / "fidelity" / "Snakefile"
 
 
-def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_only_when_given(tmp_path):
-    defaults = _snakemake(
-        "-n", "-s", str(STUDY), "-d", str(tmp_path), "--cores", "2", "defaults", cwd=tmp_path
+def _plan_study(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """A dry run of the study, with its shell commands, in an empty directory."""
+    plan = _snakemake(
+        "-n", "-p", "-s", str(STUDY), "-d", str(directory), "--cores", "2", *args, cwd=directory
     )
-    assert defaults.returncode == 0, defaults.stderr + defaults.stdout
+    assert plan.returncode == 0, plan.stderr + plan.stdout
+    return plan
+
+
+def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_only_when_given(tmp_path):
+    defaults = _plan_study(tmp_path, "defaults")
     assert _job_counts(defaults.stdout)["train"] == 2 * 3  # two models, three seeds
-    everything = _snakemake("-n", "-s", str(STUDY), "-d", str(tmp_path), "--cores", "2", cwd=tmp_path)
+    everything = _plan_study(tmp_path, "--config", "earlier_runs=")
     counts = _job_counts(everything.stdout)
-    assert (
-        counts["train"] == 2 * 3 + 2 * 7
-    )  # and seven ablations of each (six departures and one more), one seed
+    # and seven ablations of each (six departures and one more), one seed, two more for one of them
+    assert counts["train"] == 2 * 3 + 2 * 7 + 2
     assert "train_reference" not in counts
     assert counts["evaluate"] == counts["train"] == counts["predict"]
-    plan = _snakemake(
-        "-n",
-        "-p",
-        "-s",
-        str(STUDY),
-        "-d",
-        str(tmp_path),
-        "--cores",
-        "2",
-        "--config",
-        "reference_repo=/x",
-        cwd=tmp_path,
-    )
+    plan = _plan_study(tmp_path, "--config", "reference_repo=/x", "earlier_runs=")
     assert _job_counts(plan.stdout)["train_reference"] == 2
+    record = tmp_path / "record.csv"  # what an earlier session finished, or saw diverge, is not made again
+    record.write_text(
+        "base,ablation,seed,status,valid_loss,mass_median,mass_iqr,pt_median,pt_iqr,ptrel_iqr,auc\n"
+        "min-max,default,1,done,3e-4,-0.05,0.07,-0.08,0.1,0.8,0.6\n"
+        "mix,three-layers,1,diverged,,,,,,,\n"
+        "mix,re-plus-im,1,pending,,,,,,,\n"
+    )
+    resumed = _plan_study(tmp_path, "--config", f"earlier_runs={record}")
+    assert _job_counts(resumed.stdout)["train"] == counts["train"] - 2
+    assert "runs/min-max/seed1/model.pt" not in resumed.stdout
+    assert "runs/mix+re-plus-im/seed1/model.pt" in resumed.stdout
     assert "--reference-repo /x --aggregation min-max --latent 4 --loss chamfer" in plan.stdout
     assert """--hyperparameters '{"input_normalisation":"max-abs"}'""" in plan.stdout
     assert "--model lgae-mix --latent 9 --loss mse" in plan.stdout

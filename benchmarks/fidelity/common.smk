@@ -1,6 +1,7 @@
 # The study's definitions: paths, runs, variants and the interpreter (see Snakefile).
 import json
 import shlex
+import sys
 from pathlib import Path
 
 ROOT = Path(workflow.basedir).parents[1]
@@ -26,18 +27,23 @@ def variant_spec(variant):
     return spec["model"], spec["latent"], spec["loss"], ABLATIONS.get(ablation, {})
 
 
-DEFAULT_RUNS = [(base, seed) for base in BASE for seed in config["seeds"]]
+sys.path.insert(0, workflow.basedir)
+from plan import planned_runs, recorded_runs
+
+PLANNED = planned_runs(config, with_reference=bool(config["reference_repo"]))
+RUNS = [(variant, ablation, seed) for variant, _, ablation, seeds in PLANNED for seed in seeds]
+DEFAULT_RUNS = [(variant, seed) for variant, ablation, seed in RUNS if ablation == "default"]
+REFERENCE_RUNS = [(variant, seed) for variant, ablation, seed in RUNS if ablation == "authors' code"]
 ABLATION_RUNS = [
-    (f"{base}+{ablation}", seed)
-    for ablation in ABLATIONS
-    for base in BASE
-    for seed in config["ablation_seeds"]
+    (variant, seed) for variant, ablation, seed in RUNS if ablation not in ("default", "authors' code")
 ]
-REFERENCE_RUNS = [
-    (f"reference-{base}", seed)
-    for base in (BASE if config["reference_repo"] else [])
-    for seed in config["reference"]["seeds"]
-]
+EARLIER = Path(workflow.basedir) / config["earlier_runs"] if config.get("earlier_runs") else None
+if EARLIER and not EARLIER.is_file():
+    raise ValueError(
+        f"earlier_runs: {EARLIER} does not exist; name a CSV that summarise.py wrote, relative to "
+        "benchmarks/fidelity, or pass --config earlier_runs='' to make every run here"
+    )
+RECORDED = recorded_runs(EARLIER) if EARLIER else set()
 RUN = f"{OUT}/runs/{{variant}}/seed{{seed}}"
 PROCESSED = f"{OUT}/data/processed"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from plan import planned_runs
 
 COLUMNS = {
     "valid_loss": "best valid loss",
@@ -28,6 +29,7 @@ COLUMNS = {
     "ptrel_iqr": "pT_rel: IQR",
     "auc": "AUC t+W+Z",
 }
+FINISHED = ("done", "earlier")  # "earlier": a run of an earlier session, read from the --earlier record
 
 
 def run_row(run_dir: Path) -> dict[str, object]:
@@ -55,21 +57,38 @@ def run_row(run_dir: Path) -> dict[str, object]:
     }
 
 
-def collect(runs: Path, config: dict, with_reference: bool) -> pd.DataFrame:
+def read_earlier(path: Path) -> pd.DataFrame:
+    """The record of earlier runs, checked: a summary CSV this script wrote."""
+    if not path.is_file():
+        raise SystemExit(f"--earlier {path}: no such file (the CSV a previous summarise.py run wrote)")
+    earlier = pd.read_csv(path)
+    missing = {"base", "ablation", "seed", "status", *COLUMNS} - set(earlier.columns)
+    if missing:
+        raise SystemExit(f"--earlier {path}: not a summary CSV of this script, it lacks {sorted(missing)}")
+    return earlier
+
+
+def collect(
+    runs: Path, config: dict, with_reference: bool, earlier: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per planned run; a run not under ``runs`` is taken from ``earlier`` when that has it."""
     rows = []
-    variants = [(base, base, "default") for base in config["base"]] + [
-        (f"{base}+{ablation}", base, ablation) for ablation in config["ablations"] for base in config["base"]
-    ]
-    if with_reference:
-        variants += [(f"reference-{base}", base, "authors' code") for base in config["base"]]
-    for variant, base, ablation in variants:
-        seeds = {"default": config["seeds"], "authors' code": config["reference"]["seeds"]}.get(
-            ablation, config["ablation_seeds"]
-        )
+    for variant, base, ablation, seeds in planned_runs(config, with_reference):
         for seed in seeds:
-            rows.append(
-                {"base": base, "ablation": ablation, "seed": seed, **run_row(runs / variant / f"seed{seed}")}
-            )
+            row = {
+                "base": base,
+                "ablation": ablation,
+                "seed": seed,
+                **run_row(runs / variant / f"seed{seed}"),
+            }
+            if row["status"] == "pending" and earlier is not None:
+                match = earlier[
+                    (earlier.base == base) & (earlier.ablation == ablation) & (earlier.seed == seed)
+                ]
+                if len(match) and match.iloc[0].status != "pending":  # finished, or e.g. "diverged"
+                    row = match.iloc[0].dropna().to_dict()
+                    row["status"] = "earlier" if row["status"] in FINISHED else row["status"]
+            rows.append(row)
     fields = [
         "base",
         "ablation",
@@ -96,8 +115,8 @@ def _fmt(value: object) -> str:
 
 def defaults_table(frame: pd.DataFrame) -> str:
     """Every seed of the default models, then the median and the range over seeds."""
-    done = frame[(frame.ablation == "default") & (frame.status == "done")]
-    keep = ["base", "seed", "parameters", "epochs", "best_epoch", "stopped_by", "minutes", *COLUMNS]
+    done = frame[(frame.ablation == "default") & frame.status.isin(FINISHED)]
+    keep = ["base", "seed", "status", "parameters", "epochs", "best_epoch", "stopped_by", "minutes", *COLUMNS]
     table = done[keep].rename(columns=COLUMNS)
     lines = [table.map(_fmt).to_markdown(index=False)]
     for base, group in done.groupby("base", sort=False):
@@ -111,12 +130,12 @@ def defaults_table(frame: pd.DataFrame) -> str:
 
 def ablation_table(frame: pd.DataFrame) -> str:
     """Each ablation against the default's seed range: 'better' or 'worse' only outside that range."""
-    defaults = frame[(frame.ablation == "default") & (frame.status == "done")]
+    defaults = frame[(frame.ablation == "default") & frame.status.isin(FINISHED)]
     rows = []
     for _, run in frame[~frame.ablation.isin(["default", "authors' code"])].iterrows():
         row = {"base": run.base, "ablation": run.ablation, "seed": run.seed, "status": run.status}
         reference = defaults[defaults.base == run.base]
-        if run.status == "done":
+        if run.status in FINISHED:
             row |= {"epochs": run.epochs, "minutes": run.minutes, "parameters": run.parameters}
             for key in ("valid_loss", "mass_median", "mass_iqr", "auc"):
                 row[COLUMNS[key]] = run[key]
@@ -136,14 +155,15 @@ def valid_loss_at(run_dir: Path, epoch: int) -> float | None:
 
 def reference_table(frame: pd.DataFrame, runs: Path) -> str:
     """The authors' code beside ours: at the end of each, and ours after as many epochs as theirs ran."""
-    theirs = frame[(frame.ablation == "authors' code") & (frame.status == "done")]
+    theirs = frame[(frame.ablation == "authors' code") & frame.status.isin(FINISHED)]
     if theirs.empty:
         return "Not run or not finished (`reference_repo`: a clone of zichunhao/lgn-autoencoder at 66620d0)."
     rows = []
     for _, ref in theirs.iterrows():
-        ours = frame[(frame.base == ref.base) & (frame.ablation == "default") & (frame.status == "done")]
+        ours = frame[(frame.base == ref.base) & (frame.ablation == "default") & frame.status.isin(FINISHED)]
         at_their_epochs = [valid_loss_at(runs / ref.base / f"seed{s}", int(ref.epochs)) for s in ours.seed]
-        at_their_epochs = [v for v in at_their_epochs if v is not None]
+        if None in at_their_epochs:  # a seed without its history here (an earlier run, or too short)
+            at_their_epochs = []
         for label, row in (
             ("authors' code", ref),
             (f"ours, median of {len(ours)} seeds", ours.median(numeric_only=True)),
@@ -163,7 +183,7 @@ def reference_table(frame: pd.DataFrame, runs: Path) -> str:
                     f"best valid loss by epoch {int(ref.epochs)}": (
                         ref.valid_loss
                         if label == "authors' code"
-                        else (pd.Series(at_their_epochs).median() if at_their_epochs else "")
+                        else (pd.Series(at_their_epochs).median() if at_their_epochs else "not here")
                     ),
                 }
             )
@@ -194,9 +214,17 @@ def main() -> None:
     parser.add_argument(
         "--with-reference", action="store_true", help="the authors' code was run (reference_repo set)"
     )
+    parser.add_argument(
+        "--earlier",
+        type=Path,
+        help="the CSV of an earlier summary (benchmarks/fidelity/measured.csv): runs not under --runs "
+        "are taken from it, marked 'earlier'",
+    )
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
-    frame = collect(args.runs, config, args.with_reference)
+    frame = collect(
+        args.runs, config, args.with_reference, read_earlier(args.earlier) if args.earlier else None
+    )
     train = config["training"]
     text = (
         f"# Convergence study: {config['data']['jets_per_class']} Pythia jets per class\n\n"
@@ -206,7 +234,7 @@ def main() -> None:
         "QCD. Pythia jets: not comparable with the paper's JetNet numbers.\n\n"
         f"## Default models\n\n{defaults_table(frame)}\n\n"
         f"## The authors' implementation, same loop, data and budget\n\n{reference_table(frame, args.runs)}\n\n"
-        f"## Ablations (one seed each)\n\n{ablation_table(frame)}\n"
+        f"## Ablations\n\n{ablation_table(frame)}\n"
     )
     for path, content in ((args.markdown, text), (args.csv, frame.to_csv(index=False))):
         path.parent.mkdir(parents=True, exist_ok=True)
