@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 
@@ -40,7 +40,8 @@ Aggregation = Literal["min-max", "mix", "mean"]
 HARMONICS = {"scalar": SCALAR, "vector": VECTOR}
 # how each jet's input is scaled before the encoder (and its output scaled back): "max-abs" is the
 # authors' division by the largest |p^μ| (not Lorentz invariant); "jet-mass" divides by the jet's mass
-INPUT_NORMALISATIONS = ("none", "max-abs", "jet-mass")
+InputNormalisation = Literal["none", "max-abs", "jet-mass"]
+INPUT_NORMALISATIONS: tuple[str, ...] = get_args(InputNormalisation)
 
 
 @dataclass
@@ -89,7 +90,7 @@ class LGAE(JetAutoencoder):
         edge_per_channel: bool = False,
         complex_edges: bool = False,
         bells_per_layer: bool = False,
-        input_normalisation: Literal["none", "max-abs", "jet-mass"] = "none",
+        input_normalisation: InputNormalisation = "none",
     ) -> None:
         super().__init__(num_particles)
         if aggregation not in ("min-max", "mix", "mean"):
