@@ -476,8 +476,9 @@ def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_o
     assert _job_counts(defaults.stdout)["train"] == 2 * 3  # two models, three seeds
     everything = _plan_study(tmp_path, "--config", "earlier_runs=")
     counts = _job_counts(everything.stdout)
-    # and seven ablations of each (six departures and one more), one seed, two more for one of them
-    assert counts["train"] == 2 * 3 + 2 * 7 + 2
+    # and seven ablations of each (six departures and one more), one seed, and two more seeds for three
+    # of the fourteen (more_seeds)
+    assert counts["train"] == 2 * 3 + 2 * 7 + 3 * 2
     assert "train_reference" not in counts
     assert counts["evaluate"] == counts["train"] == counts["predict"]
     plan = _plan_study(tmp_path, "--config", "reference_repo=/x", "earlier_runs=")
