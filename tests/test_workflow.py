@@ -36,8 +36,8 @@ def workflow_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _snakemake(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    # a guard against a hang, not a speed test: the tiny end-to-end run takes ~5 min on a machine 3.4x
-    # slower than the one it was written on (benchmarks/README.md)
+    # a guard against a hang, not a speed test: the tiny end-to-end run takes ~4 min, and over 5 with
+    # other load, on a machine 3.4x slower than the one it was written on (benchmarks/README.md)
     return subprocess.run([*SNAKEMAKE, *args], cwd=cwd, capture_output=True, text=True, timeout=1200)
 
 
