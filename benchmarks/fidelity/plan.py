@@ -15,14 +15,13 @@ def planned_runs(config: dict, with_reference: bool) -> list[tuple[str, str, str
     One seed per ablation is the plan; an ablation whose effect is unclear on one seed gets more
     without every other ablation getting them too.
     """
-    variants = [(base, base, "default", config["seeds"]) for base in config["base"]]
-    variants += [
-        (f"{base}+{ablation}", base, ablation, config["ablation_seeds"])
-        for ablation in config["ablations"]
+    kinds = [("default", config["seeds"])]
+    kinds += [(ablation, config["ablation_seeds"]) for ablation in config["ablations"]]
+    kinds += [("authors' code", config["reference"]["seeds"])]
+    variants = [
+        (variant_name(base, ablation), base, ablation, seeds)
+        for ablation, seeds in kinds
         for base in config["base"]
-    ]
-    variants += [
-        (f"reference-{base}", base, "authors' code", config["reference"]["seeds"]) for base in config["base"]
     ]
     more = config.get("more_seeds") or {}
     unknown = sorted(set(more) - {variant for variant, *_ in variants})
@@ -39,7 +38,7 @@ def planned_runs(config: dict, with_reference: bool) -> list[tuple[str, str, str
 
 
 def variant_name(base: str, ablation: str) -> str:
-    """The run folder's name of a (base, ablation) row: the inverse of planned_runs' naming."""
+    """The run folder's name of a (base, ablation) pair, as the DAG and the summary CSV both use it."""
     return {"default": base, "authors' code": f"reference-{base}"}.get(ablation, f"{base}+{ablation}")
 
 
