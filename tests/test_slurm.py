@@ -3,12 +3,16 @@
 .ci/slurm/start.sh installs SLURM from Debian's packages and starts it with a GPU resource declared (a
 node shaped like a small GPU node: 8 CPUs, 64 GB, 2 GPUs); stop.sh stops exactly what it started. The
 quick configuration, shrunk, then runs through the repository's profile as a user would run it, with
-the two settings a cluster without slurmdbd needs: data, training, prediction and metrics of every
-model. Its jobs must be submitted with the profile's partitions, GPU, CPU, memory and walltime
-requests, succeed, and leave their logs where the README says. Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills it
-(TIMEOUT), Snakemake resubmits it, and the second attempt resumes from the checkpoint.
+the two settings a cluster without slurmdbd needs: data, then training, prediction and metrics of
+three runs (an LGAE, a baseline and a data-efficiency point; every model runs end to end locally in
+tests/test_workflow.py, and a model changes no rule or request). Its jobs must be submitted with the
+profile's partitions, GPU, CPU, memory and walltime requests, succeed, and leave their logs where the
+README says. Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills
+it (TIMEOUT), Snakemake resubmits it, and the second attempt resumes from the checkpoint.
 
-Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. ~8 minutes (4 for the quick run, 4 for the walltime).
+Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. 7-16 minutes,
+with the machine (2026-12-01, a slow machine with two trainings beside it: 7 for the three runs, 9 for
+the walltime, whose status checks back off to one every minute or more while a single job runs).
 """
 
 from __future__ import annotations
@@ -30,9 +34,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.gen]
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = REPO / ".ci/slurm"
-# What runs through the profile: every model of the quick config, trained, predicted and evaluated; and
-# the rules whose jobs must ask for a GPU
-TARGETS = ("metrics",)
+# What runs through the profile: the metrics of three runs of the quick config (an LGAE, a baseline and
+# a data-efficiency point), so data, training, prediction and evaluation; each SLURM job costs ~15 s of
+# start-up on a 2-core machine (a Snakemake job step, then the command), so not all ten. And the rules
+# whose jobs must ask for a GPU
+RUNS = ("lgae-mix/9/seed1/frac1", "gnnae-jl/55/seed1/frac1", "cnnae/55/seed1/frac0.01")
+TARGETS = tuple(
+    f"results/metrics/{run}/{name}.json" for run in RUNS for name in ("reconstruction", "anomaly")
+)
 GPU_RULES = ("train", "predict")
 # The settings of a cluster without slurmdbd: job states from squeue, first look after 5 s, not 40
 WITHOUT_SLURMDBD = ("--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "5")
@@ -175,7 +184,7 @@ def test_jobs_are_submitted_with_the_profiles_requests_and_succeed(quick_run):
     # every planned job went through SLURM, once: data, training and prediction of every model, metrics
     assert {rule: len(records) for rule, records in by_rule.items()} == planned
     assert set(GPU_RULES) <= set(planned)
-    assert planned["train"] == planned["predict"] == 7 + 3  # the quick config's models and its scan
+    assert planned["train"] == planned["predict"] == len(RUNS)
     assert {r["JobState"] for r in jobs} == {"COMPLETED"}
     for rule in GPU_RULES:
         wanted = profile["set-resources"][rule]
@@ -192,7 +201,7 @@ def test_jobs_are_submitted_with_the_profiles_requests_and_succeed(quick_run):
             assert record["Partition"] == profile["default-resources"]["slurm_partition"], rule
             assert "TresPerJob" not in record, rule  # no GPU for CPU jobs
     models = sorted(workdir.glob("results/models/*/*/seed1/frac*/model.pt"))
-    assert len(models) == planned["train"]
+    assert [str(m.parent.relative_to(workdir / "results/models")) for m in models] == sorted(RUNS)
 
 
 def test_logs_land_where_the_readme_says(quick_run):

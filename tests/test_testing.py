@@ -67,3 +67,25 @@ def test_tolerance_scales_with_precision_and_gamma_squared():
     lam = lorentz.boost(math.acosh(3.0), (0.0, 1.0, 0.0))
     assert lorentz_tolerance(torch.float64, lam, 1.0) == pytest.approx(9 * 2.0**-52)
     assert lorentz_tolerance(torch.complex64, None, 2.0) == pytest.approx(2 * 2.0**-23)
+
+
+def test_a_given_output_stands_for_the_untransformed_one():
+    """A scan passes the model's output once; the assertion then compares against it, not a recomputation."""
+    lam = lorentz.boost(0.5, (0.0, 0.0, 1.0))
+    p4 = _p4()
+    calls = []
+
+    def covariant(p: torch.Tensor) -> torch.Tensor:
+        calls.append(p)
+        return 2 * p
+
+    def move(p: torch.Tensor) -> tuple[torch.Tensor]:
+        return (lorentz.apply(lam, p),)
+
+    def boost(out: torch.Tensor) -> torch.Tensor:
+        return lorentz.apply(lam, out)
+
+    assert_equivariant(covariant, (p4,), move, boost, tolerance=1e-12, output=2 * p4)
+    assert len(calls) == 1  # only the transformed input ran
+    with pytest.raises(AssertionError, match="not equivariant"):
+        assert_equivariant(covariant, (p4,), move, boost, tolerance=1e-12, output=3 * p4)

@@ -130,7 +130,7 @@ def test_killed_process_resumes_to_the_same_weights(processed_jets_dir, tmp_path
         "--batch-size",
         "32",
         "--max-epochs",
-        "6",
+        "4",
         "--patience",
         "10",
         "--dtype",
@@ -161,14 +161,14 @@ def test_killed_process_resumes_to_the_same_weights(processed_jets_dir, tmp_path
     assert checkpoint.exists()
     assert not (killed_dir / "model.pt").exists()
     epochs_done = _checkpoint(checkpoint)["state"]["epoch"]
-    assert 1 <= epochs_done < 6
+    assert 1 <= epochs_done < 4
     result = subprocess.run(
         [*args, "--out-dir", str(killed_dir)], env=env, timeout=300, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
     assert f"resuming {killed_dir} from epoch {epochs_done}" in result.stderr
     meta = json.loads((killed_dir / "meta.json").read_text())
-    assert (meta["resumed_from_epoch"], meta["epochs_this_call"]) == (epochs_done, 6 - epochs_done)
+    assert (meta["resumed_from_epoch"], meta["epochs_this_call"]) == (epochs_done, 4 - epochs_done)
     assert _same_weights(tmp_path / "straight" / "model.pt", killed_dir / "model.pt")
 
 

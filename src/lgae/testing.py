@@ -109,14 +109,18 @@ def assert_equivariant(
     tolerance: float,
     reduce: Literal["max", "median"] = "max",
     what: str = "",
+    output: Any = None,
 ) -> float:
     """Assert ``fn(*transform_inputs(*inputs)) ≈ transform_output(fn(*inputs))``; return the deviation.
 
     ``transform_output`` None means invariance (the output must not change). ``reduce="median"``
     bounds the median sample (leading dimension) of a single-tensor output instead of the worst one.
+    ``output`` is ``fn(*inputs)`` when the caller has it already: a scan over many transformations
+    then runs the model once per transformation, not twice.
     """
     with torch.no_grad():
-        output = fn(*inputs)
+        if output is None:
+            output = fn(*inputs)
         expected = output if transform_output is None else transform_output(output)
         got = fn(*transform_inputs(*inputs))
     if all(float(b.abs().max()) == 0 for _, b in _pairs(got, expected) if b.numel()):
