@@ -497,7 +497,11 @@ def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_o
     assert "runs/min-max/seed1/model.pt" not in resumed.stdout
     assert "runs/mix+re-plus-im/seed1/model.pt" in resumed.stdout
     assert "--reference-repo /x --aggregation min-max --latent 4 --loss chamfer" in plan.stdout
-    assert """--hyperparameters '{"input_normalisation":"max-abs"}'""" in plan.stdout
+    # every run of the study is built as it was measured: four layers unless the ablation says three
+    four = '"encoder_channels":[3,3,4,4],"decoder_channels":[4,4,3,3]'
+    assert f"""--hyperparameters '{{{four},"input_normalisation":"max-abs"}}'""" in plan.stdout
+    assert f"""--model lgae-mix --latent 9 --loss mse --hyperparameters '{{{four}}}'""" in plan.stdout
+    assert '--hyperparameters \'{"encoder_channels":[3,4,4],"decoder_channels":[4,3,3]}\'' in plan.stdout
     assert "--model lgae-mix --latent 9 --loss mse" in plan.stdout
     data = "--data-dir benchmarks/fidelity/results/data/processed "
     for command in ("-m lgae train", "-m lgae predict", "train_reference.py"):

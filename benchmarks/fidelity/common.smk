@@ -24,7 +24,12 @@ def variant_spec(variant):
             f"unknown study variant {variant!r}: bases {list(BASE)}, ablations {list(ABLATIONS)}"
         )
     spec = BASE[base]
-    return spec["model"], spec["latent"], spec["loss"], ABLATIONS.get(ablation, {})
+    return (
+        spec["model"],
+        spec["latent"],
+        spec["loss"],
+        {**spec["hyperparameters"], **ABLATIONS.get(ablation, {})},
+    )
 
 
 sys.path.insert(0, workflow.basedir)

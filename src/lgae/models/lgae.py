@@ -1,11 +1,14 @@
 """The Lorentz group equivariant autoencoder (paper §3, Appendix A.1).
 
-Encoder: node-wise input mixing of (scalars ``1, p_i²``; vector ``p_i``) to the first multiplicity,
-LMP layers with multiplicities (3, 3, 4, 4), node-wise mixing to the latent irreps, aggregation over
-particles. Latent: ``τ_(0,0)`` complex Lorentz scalars and ``τ_(1/2,1/2)`` complex 4-vectors (doubled by
+Encoder: node-wise input mixing of (scalars ``1, p_i²``; vector ``p_i``) to the multiplicity 3, then
+three LMP layers 3 → 3 → 4 → 4, node-wise mixing to the latent irreps, aggregation over particles.
+Latent: ``τ_(0,0)`` complex Lorentz scalars and ``τ_(1/2,1/2)`` complex 4-vectors (doubled by
 min-max). Decoder: N independent complex linear maps from the latent to one scalar and one vector per
-particle, node-wise input mixing, LMP layers (4, 4, 3, 3) whose node 4-vectors are the generated
-vectors, and a final mixing to one complex 4-vector per particle, of which the real part is the output.
+particle, node-wise input mixing to 4, three LMP layers 4 → 4 → 3 → 3 whose node 4-vectors are the
+generated vectors, and a final mixing to one complex 4-vector per particle, of which the real part is
+the output. These are the paper's multiplicity lists (3, 3, 4, 4) and (4, 4, 3, 3) as the authors' code
+reads them, the first entry being the input mixing; the paper's text counts four layers
+(``encoder_channels=(3, 3, 4, 4)`` builds those: docs/deviations.md, docs/fidelity.md).
 
 Aggregations (``aggregation``):
 
@@ -75,8 +78,8 @@ class LGAE(JetAutoencoder):
         aggregation: Aggregation = "min-max",
         latent_vectors: int = 4,
         latent_scalars: int = 1,
-        encoder_channels: Sequence[int] = (3, 3, 4, 4),
-        decoder_channels: Sequence[int] = (4, 4, 3, 3),
+        encoder_channels: Sequence[int] = (3, 4, 4),
+        decoder_channels: Sequence[int] = (4, 3, 3),
         num_particles: int = 30,
         edge_harmonics: Sequence[str] = ("scalar", "vector"),
         num_basis: int = 10,
