@@ -11,22 +11,23 @@
 # one already answers), slurmctld and slurmd in the foreground of their own sessions, and records the
 # PID of each process it started in $LGAE_SLURM_DIR/pids/. stop.sh stops exactly those.
 #
-# The node is declared with the shape of a small GPU node, whatever this machine has: the cluster
-# schedules by the declaration (SlurmdParameters=config_overrides) and enforces neither CPUs nor memory
+# The node is declared with the shape of a GPU node (48 CPUs, 128 GB, 4 GPUs), whatever this machine has,
+# so that the jobs of one stage run side by side as on a cluster: the cluster schedules by the
+# declaration (SlurmdParameters=config_overrides) and enforces neither CPUs nor memory
 # (proctrack/linuxproc, task/none). Its GPUs are a scheduling resource only (gres gpu, on device files
 # that behave as /dev/null): a job that asks for one gets CUDA_VISIBLE_DEVICES set, as on a real
 # cluster, but no device.
 #
 #   LGAE_SLURM_DIR     state, logs, pids, configuration (required)
-#   LGAE_SLURM_CPUS    declared CPUs (default 8)          LGAE_SLURM_MEM_MB  declared memory (default 65536)
-#   LGAE_SLURM_GPUS    declared GPUs (default 2)          LGAE_SLURM_PORT    slurmctld port, slurmd the next (6817)
+#   LGAE_SLURM_CPUS    declared CPUs (default 48)         LGAE_SLURM_MEM_MB  declared memory (default 131072)
+#   LGAE_SLURM_GPUS    declared GPUs (default 4)          LGAE_SLURM_PORT    slurmctld port, slurmd the next (6817)
 # Partitions: "cpu" (the default) and "gpu", both on the one node, as the names in workflow/profiles/slurm.
 set -euo pipefail
 
 DIR=${LGAE_SLURM_DIR:?set LGAE_SLURM_DIR to a scratch directory for the cluster}
-CPUS=${LGAE_SLURM_CPUS:-8}
-MEM_MB=${LGAE_SLURM_MEM_MB:-65536}
-GPUS=${LGAE_SLURM_GPUS:-2}
+CPUS=${LGAE_SLURM_CPUS:-48}
+MEM_MB=${LGAE_SLURM_MEM_MB:-131072}
+GPUS=${LGAE_SLURM_GPUS:-4}
 PORT=${LGAE_SLURM_PORT:-6817}
 START=$(date +%s)
 say() { echo "[slurm start +$(($(date +%s) - START))s] $*"; }

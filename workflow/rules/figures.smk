@@ -1,5 +1,6 @@
 # The paper's figures, tables and claims, from prediction and metrics files (never from models): seconds
-# each. Named targets (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
+# each, so on a cluster they run where Snakemake runs (localrule), not through the queue. Named targets
+# (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
 
 
 rule figure:
@@ -17,6 +18,7 @@ rule figure:
         "results/logs/figures/{figure}.log",
     wildcard_constraints:
         figure="|".join(FIGURE_SECTIONS),
+    localrule: True
     conda:
         "../../envs/lgae.yaml"
     params:
@@ -44,6 +46,7 @@ rule table:
         "results/logs/tables/{table}.log",
     wildcard_constraints:
         table="|".join(TABLE_SECTIONS),
+    localrule: True
     conda:
         "../../envs/lgae.yaml"
     params:
@@ -65,6 +68,7 @@ rule check_claims:
         json="results/claims.json",
     log:
         "results/logs/claims.log",
+    localrule: True
     conda:
         "../../envs/lgae.yaml"
     params:
