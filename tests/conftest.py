@@ -36,6 +36,20 @@ def require_gen() -> None:
             pytest.skip(reason)
 
 
+# The files that take minutes, longest first. They are collected first so that pytest-xdist (`-n` in
+# pyproject's addopts, one file per worker at a time) starts each worker on one of them and the short
+# files fill in around them; collected last, two of them could end up one after the other on one worker.
+SLOW_FILES = ("test_slurm.py", "test_workflow.py", "test_envs.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOW_FILES.index(name) if name in SLOW_FILES else len(SLOW_FILES)
+
+    items.sort(key=rank)  # stable: within a file, and among the other files, the collected order
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("gen") is not None:
         require_gen()

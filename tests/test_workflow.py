@@ -299,7 +299,8 @@ def test_physics_tests_fail_under_ci_without_the_gen_extra(tmp_path, ci, outcome
         "tests/data/test_preprocess.py::test_momenta_are_massless_in_tev_and_padding_is_zero",  # the fixture
     ]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+        # -n 0: in this process, not on workers (addopts' -n auto): their start-up cost a minute per run
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0", *tests],
         cwd=REPO,
         env=env,
         capture_output=True,
