@@ -9,8 +9,6 @@ from __future__ import annotations
 from functools import cache
 
 import torch
-from sympy import Rational
-from sympy.physics.wigner import clebsch_gordan
 
 
 @cache
@@ -31,6 +29,11 @@ def su2_generators(j2: int) -> torch.Tensor:
 @cache
 def su2_cg_matrix(j1_2: int, j2_2: int, j_2: int) -> torch.Tensor:
     """<j1 m1; j2 m2 | j m> as a float64 tensor [2j1+1, 2j2+1, 2j+1] (zero unless m = m1 + m2)."""
+    # sympy here, not at the top: importing it costs ~1 s, and every process that imports the models
+    # (a GNNAE's training, a figure) would pay it without ever building an LGAE
+    from sympy import Rational
+    from sympy.physics.wigner import clebsch_gordan
+
     if not abs(j1_2 - j2_2) <= j_2 <= j1_2 + j2_2 or (j1_2 + j2_2 + j_2) % 2:
         raise ValueError(f"spin {j_2}/2 is not in {j1_2}/2 ⊗ {j2_2}/2")
     out = torch.zeros(j1_2 + 1, j2_2 + 1, j_2 + 1, dtype=torch.float64)
