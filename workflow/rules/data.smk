@@ -61,7 +61,7 @@ rule preprocess:
         test="results/data/processed/{source}/{cls}_test.h5",
     log:
         "results/logs/preprocess/{source}_{cls}.log",
-    localrule: True  # seconds of numpy: on a cluster, not worth a place in the queue
+    localrule: True  # a JetNet class: 7.5 s, 1 GB (README); on a cluster, not worth a place in the queue
     conda:
         "../../envs/lgae.yaml"
     resources:
