@@ -1,6 +1,8 @@
-# The paper's figures, tables and claims, from prediction and metrics files (never from models): seconds
-# each, so on a cluster they run where Snakemake runs (localrule), not through the queue. Named targets
-# (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
+# The paper's figures, tables and claims, from prediction and metrics files (never from models). Tables
+# and claims read small metrics files, seconds each, so on a cluster they run where Snakemake runs
+# (localrule), not through the queue; a figure reads the prediction files of every model it shows whole
+# (~260 MB per model on JetNet's test jets, README), so it stays a job with memory to match. Named
+# targets (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
 
 
 rule figure:
@@ -18,9 +20,12 @@ rule figure:
         "results/logs/figures/{figure}.log",
     wildcard_constraints:
         figure="|".join(FIGURE_SECTIONS),
-    localrule: True
     conda:
         "../../envs/lgae.yaml"
+    resources:
+        # the files read whole, twice over for the copies plotting makes, and the interpreter (an
+        # estimate: not measured at JetNet's size)
+        mem_mb=lambda wc, input: max(4000, round(2 * input.size_mb) + 1000),
     params:
         lgae=LGAE,
         inputs=lambda wc, input: directories(input),
