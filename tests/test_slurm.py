@@ -11,10 +11,10 @@ README says; the local rules (preprocessing: seconds) must run where Snakemake r
 Then one training job is given a first-attempt walltime shorter than it needs: SLURM kills it
 (TIMEOUT), Snakemake resubmits it, and the second attempt resumes from the checkpoint.
 
-Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. About 10
-minutes on a slow 2-core machine (2026-12-02, measured before this version: 8.6 for the three runs,
-each SLURM job costing ~20 s of start-up, and 6.4 for the walltime, whose status checks back off by
-10 s per round while a single job runs).
+Needs root and apt (skipped otherwise, with the reason); CI has both, so there it runs. 10 minutes on
+its own on a slow 2-core machine (2026-12-02: the three runs 5.3 minutes, each SLURM job costing ~20 s
+of start-up; the walltime 4.4, whose status checks back off by 10 s per round while a single job
+runs), 13 beside the rest of the suite.
 """
 
 from __future__ import annotations
