@@ -40,12 +40,13 @@ import lgae, lgae.cli
 for module in pkgutil.walk_packages(lgae.__path__, "lgae."):
     if not module.name.endswith("__main__"):
         importlib.import_module(module.name)
-(sub,) = [a for a in lgae.cli.parser()._actions if isinstance(a, argparse._SubParsersAction)]
+parser = lgae.cli.parser()
+(sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
 for command in sub.choices:
     helped = io.StringIO()
     with contextlib.redirect_stdout(helped):
         try:
-            lgae.cli.parser().parse_args([command, "--help"])
+            parser.parse_args([command, "--help"])
         except SystemExit as exit:
             assert exit.code == 0, (command, exit.code)
     assert helped.getvalue().startswith(f"usage: lgae {command}"), (command, helped.getvalue()[:200])
