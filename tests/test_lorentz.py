@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -74,9 +76,10 @@ def test_exponentiated_generators_are_boosts_and_rotations():
 def test_collider_coordinates_round_trip_numpy_and_torch():
     gen = np.random.default_rng(3)
     pt, eta, phi = gen.uniform(1, 100, 50), gen.uniform(-3, 3, 50), gen.uniform(-np.pi, np.pi, 50)
-    for lib in (np.asarray, torch.as_tensor):
+    for lib, kind in ((np.asarray, np.ndarray), (torch.as_tensor, torch.Tensor)):
         p4 = lorentz.p4_from_ptetaphi(lib(pt), lib(eta), lib(phi))
         back = lorentz.ptetaphi_from_p4(p4)
+        assert all(isinstance(x, kind) for x in (p4, *back, lorentz.mass_from_p4(p4)))
         for value, original in zip(back, (pt, eta, phi), strict=True):
             np.testing.assert_allclose(np.asarray(value), original, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(np.asarray(lorentz.minkowski_norm2(p4)), 0, atol=1e-9)
@@ -96,3 +99,25 @@ def test_wrap_phi_range():
     assert wrapped.min() >= -math.pi
     assert wrapped.max() < math.pi
     np.testing.assert_allclose(np.cos(wrapped), np.cos(phi), atol=1e-12)
+
+
+def test_group_elements_are_float64_and_generators_complex128_by_default():
+    assert lorentz.metric().dtype == torch.float64
+    assert lorentz.boost(0.5).dtype == lorentz.rotation(0.5).dtype == torch.float64
+    assert all(g.dtype == torch.complex128 for g in lorentz.generators())
+    assert lorentz.metric(torch.float32).dtype == torch.float32
+
+
+def test_the_data_steps_run_without_importing_torch():
+    """Generation and preprocessing are numpy: torch would cost each of their processes seconds."""
+    probe = (
+        "import sys, numpy as np\n"
+        "import lgae.data.generate, lgae.data.preprocess, lgae.cli\n"
+        "from lgae import lorentz\n"
+        "p4 = lorentz.p4_from_ptetaphi(np.ones(3), np.zeros(3), lorentz.wrap_phi(np.arange(3.0)))\n"
+        "assert isinstance(lorentz.mass_from_p4(p4.sum(0)), np.floating)\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

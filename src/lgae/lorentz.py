@@ -4,24 +4,33 @@ Conventions: 4-vectors are ``(E, px, py, pz)`` in the last axis, metric ``diag(+
 Functions taking momenta accept numpy arrays or torch tensors and return the same kind. Matrices of
 the group are built in float64 (and cast afterwards if the caller wants), since the equivariance tests
 compare against them at the 1e-12 level.
+
+torch is imported where a torch matrix is built, not with the module: the data steps (generation and
+preprocessing, numpy only) use the coordinate functions, and importing torch would add seconds to each
+of their processes and to every generator worker.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 Array = Any  # numpy.ndarray or torch.Tensor
 
 METRIC_DIAG = (1.0, -1.0, -1.0, -1.0)
 
 
-def metric(dtype: torch.dtype = torch.float64, device: torch.device | str | None = None) -> torch.Tensor:
-    """The Minkowski metric ``diag(1, -1, -1, -1)``."""
-    return torch.diag(torch.tensor(METRIC_DIAG, dtype=dtype, device=device))
+def metric(dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> torch.Tensor:
+    """The Minkowski metric ``diag(1, -1, -1, -1)``, in float64 unless ``dtype`` says otherwise."""
+    import torch
+
+    return torch.diag(torch.tensor(METRIC_DIAG, dtype=dtype or torch.float64, device=device))
 
 
 def minkowski_dot(a: Array, b: Array) -> Array:
@@ -56,6 +65,8 @@ def boost(rapidity: float, direction: Array = (0.0, 0.0, 1.0)) -> torch.Tensor:
     lam[0, 1:] = sh * n
     lam[1:, 0] = sh * n
     lam[1:, 1:] += (ch - 1.0) * np.outer(n, n)
+    import torch
+
     return torch.from_numpy(lam)
 
 
@@ -66,6 +77,8 @@ def rotation(angle: float, axis: Array = (0.0, 0.0, 1.0)) -> torch.Tensor:
     r = np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * (k @ k)
     lam = np.eye(4)
     lam[1:, 1:] = r
+    import torch
+
     return torch.from_numpy(lam)
 
 
@@ -91,6 +104,8 @@ def random_lorentz(
     rot = np.eye(4)
     rot[1:, 1:] = r
     direction = gen.normal(size=3)
+    import torch
+
     lam = torch.from_numpy(rot) @ boost(float(gen.uniform(0.0, max_rapidity)), direction)
     return lam
 
@@ -102,18 +117,24 @@ def apply(lam: torch.Tensor, p4: torch.Tensor) -> torch.Tensor:
 
 def is_lorentz(lam: torch.Tensor, atol: float = 1e-9) -> bool:
     """Whether ``lam`` preserves the metric, has det +1 and keeps the time direction."""
+    import torch
+
     g = metric(lam.dtype, lam.device)
     scale = max(1.0, float(lam.abs().max()) ** 2)
     preserves = torch.allclose(lam.T @ g @ lam, g, atol=atol * scale, rtol=0)
     return bool(preserves and torch.linalg.det(lam) > 0 and lam[0, 0] >= 1.0 - atol)
 
 
-def generators(dtype: torch.dtype = torch.complex128) -> tuple[torch.Tensor, torch.Tensor]:
+def generators(dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Hermitian-convention generators (J, K), each [3, 4, 4], of the 4-vector representation.
 
     ``rotation(θ, e_k) = exp(-i θ J_k)`` and ``boost(ζ, e_k) = exp(-i ζ K_k)``; they satisfy
-    ``[J_a, J_b] = i ε J_c``, ``[J_a, K_b] = i ε K_c``, ``[K_a, K_b] = -i ε J_c``.
+    ``[J_a, J_b] = i ε J_c``, ``[J_a, K_b] = i ε K_c``, ``[K_a, K_b] = -i ε J_c``. complex128 unless
+    ``dtype`` says otherwise.
     """
+    import torch
+
+    dtype = dtype or torch.complex128
     j = torch.zeros(3, 4, 4, dtype=dtype)
     k = torch.zeros(3, 4, 4, dtype=dtype)
     eps = _levi_civita()
@@ -142,7 +163,9 @@ def _levi_civita() -> np.ndarray:
 
 
 def _xp(x: Array) -> Any:
-    return torch if isinstance(x, torch.Tensor) else np
+    """torch for a tensor, else numpy. A tensor exists only once torch is imported, so no import here."""
+    torch = sys.modules.get("torch")
+    return torch if torch is not None and isinstance(x, torch.Tensor) else np
 
 
 def wrap_phi(phi: Array) -> Array:
