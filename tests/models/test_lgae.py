@@ -104,9 +104,11 @@ def _strict_boosts_along_z(model: LGAE, p4: torch.Tensor, mask: torch.Tensor, ou
 
 @torch.no_grad()
 def test_boosts_along_z_min_max(qcd_jets):
-    """Min-max selects particles by comparing invariants. At γ ≳ 2000 float64 rounding of the boosted
-    momenta (relative ~1e-16 γ² on invariants of nearly collinear vectors) can exceed the gap between
-    two candidates and flip the selection for a jet or two: elsewhere it is as exact as the others."""
+    """Min-max selects particles by comparing invariants. Float64 rounding of the boosted momenta
+    (relative ~ε γ² on invariants of nearly collinear vectors) can exceed the gap between two candidates
+    and flip the selection for a jet or two: from γ ≈ 1000 for some weights, beyond γ = 1000 for these
+    (seed 0, three layers: docs/numerics.md). Up to γ = 1000 its deviation is rounding, bounded in units
+    of ε γ² as the others' (measured ≤ 7.2e3, 1.6e-6 at γ = 999); beyond, few jets may flip."""
     p4, mask = qcd_jets
     model = _model("lgae-min-max")
     output = model(p4, mask)
@@ -115,8 +117,8 @@ def test_boosts_along_z_min_max(qcd_jets):
         lam = lorentz.boost(float(alpha), (0.0, 0.0, 1.0))
         got, expected = model(lorentz.apply(lam, p4), mask), lorentz.apply(lam, output)
         per_jet = (got - expected).abs().amax((1, 2)) / expected.abs().amax((1, 2))
-        if math.cosh(alpha) <= 1000:
-            assert paper_deviation(got, expected) <= 1e-6
+        if gamma(lam) <= 1000:
+            assert paper_deviation(got, expected) <= lorentz_tolerance(torch.float64, lam, BOUND_FLOAT64)
         assert float((per_jet > 1e-2).float().mean()) <= 0.05
 
 
