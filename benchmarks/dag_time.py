@@ -5,7 +5,7 @@ and `history.csv`, so it costs nothing and can be run on any finished (or half-f
 
     python benchmarks/dag_time.py --results results [--markdown time.md]
 
-Rules without a `benchmark:` record (evaluate, figures, tables, claims: seconds each) are not listed.
+Rules without a `benchmark:` record (preprocess, tables, claims: seconds each) are not listed.
 Seconds are wall-clock seconds of each job; with one thread per job (the CPU configs) they are also its
 core-seconds, and their sum over the DAG divided by the cores is a lower bound of the DAG's wall time.
 """
@@ -39,7 +39,8 @@ def job_seconds(results: Path) -> pd.DataFrame:
 
 
 def per_model(results: Path, jobs: pd.DataFrame) -> pd.DataFrame:
-    """One row per trained model: epochs, why it stopped, seconds per epoch, and its train/predict jobs."""
+    """One row per trained model: epochs, why it stopped, seconds per epoch, and its train/predict/evaluate
+    jobs."""
     seconds = {(r.rule, r.job): r.seconds for r in jobs.itertuples()}
     rows = []
     for meta_path in sorted((results / "models").glob("*/*/seed*/frac*/meta.json")):
@@ -66,6 +67,7 @@ def per_model(results: Path, jobs: pd.DataFrame) -> pd.DataFrame:
                 "s/epoch": round(float(history["epoch_seconds"].median()), 2),
                 "train s": seconds.get(("train", job)),
                 "predict s": seconds.get(("predict", job)),
+                "evaluate s": seconds.get(("evaluate", job)),
             }
         )
     return pd.DataFrame(rows).sort_values(["model", "fraction", "latent"], ascending=[True, False, True])

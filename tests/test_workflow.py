@@ -385,13 +385,23 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     cfg["data"]["pythia"].update(jets_per_class=120, chunk_size=60)
     cfg["training"].update(max_epochs=1, batch_size=64)
     cfg["evaluation"].update(equivariance_jets=40, emd=False)
+    # seven trainings, not quick's ten: one latent per LGAE (τ = 2 is the one of Figs. 4-6) and a scan of
+    # two models, which still covers an LGAE, a baseline and both fractions
+    for lgae in ("lgae-min-max", "lgae-mix"):
+        cfg["models"][lgae]["latents"] = [2]
+    cfg["data_efficiency"]["models"] = {"lgae-mix": 2, "cnnae": 55}
+    for figure in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9"):
+        cfg["figures"][figure] = {
+            model: 2 if model.startswith("lgae") else latent
+            for model, latent in cfg["figures"][figure].items()
+        }
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     result = _snakemake("--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     models = sorted((workflow_dir / "results" / "models").glob("*/*/seed1/frac*/model.pt"))
-    assert len(models) == 10
-    meta = json.loads((workflow_dir / "results/models/lgae-mix/9/seed1/frac1/meta.json").read_text())
+    assert len(models) == 7
+    meta = json.loads((workflow_dir / "results/models/lgae-mix/2/seed1/frac1/meta.json").read_text())
     assert meta["settings"]["loss"] == "mse"
     assert meta["train_jets"] == 2 * round(0.6 * 120)
     scan = json.loads((workflow_dir / "results/models/cnnae/55/seed1/frac0.01/meta.json").read_text())
@@ -424,12 +434,19 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     dag_time = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(dag_time)
     jobs = dag_time.job_seconds(results)
-    assert jobs.groupby("rule").size().to_dict() == {"generate": 5, "predict": 10, "train": 10}
+    assert jobs.groupby("rule").size().to_dict() == {
+        "evaluate": 7,
+        "figure": 7,
+        "generate": 5,
+        "predict": 7,
+        "train": 7,
+    }
     per_model = dag_time.per_model(results, jobs).set_index(["model", "latent", "fraction"])
-    assert len(per_model) == 10
+    assert len(per_model) == 7
     assert per_model["train s"].gt(0).all()
     assert per_model["predict s"].gt(0).all()
-    assert per_model.loc[("lgae-mix", 9, 1.0), "epochs"] == meta["epochs"]
+    assert per_model["evaluate s"].gt(0).all()
+    assert per_model.loc[("lgae-mix", 2, 1.0), "epochs"] == meta["epochs"]
     # a second run has nothing left to do
     again = _snakemake("-n", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -450,10 +467,10 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     # resumed from the old data's finished checkpoint
     cfg["data"]["seed"] = 7
     path.write_text(yaml.safe_dump(cfg))
-    run = "results/models/lgae-mix/9/seed1/frac1"
+    run = "results/models/lgae-mix/2/seed1/frac1"
     rerun = _snakemake(f"{run}/model.pt", "--cores", "2", "--configfile", str(path), cwd=workflow_dir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    log = (workflow_dir / "results/logs/train/lgae-mix_9_seed1_frac1.log").read_text()
+    log = (workflow_dir / "results/logs/train/lgae-mix_2_seed1_frac1.log").read_text()
     assert "resuming" not in log
     assert "made with other data" in log
     meta = json.loads((workflow_dir / run / "meta.json").read_text())

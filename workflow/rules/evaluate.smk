@@ -38,6 +38,8 @@ rule evaluate:
         **{name: f"{METRICS}/{name}.json" for name in METRIC_NAMES},
     log:
         "results/logs/evaluate/{model}_{latent}_seed{seed}_frac{frac}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{model}_{latent}_seed{seed}_frac{frac}.tsv"
     conda:
         "../../envs/lgae.yaml"
     resources:

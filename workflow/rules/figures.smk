@@ -18,6 +18,8 @@ rule figure:
         caption="results/figures/{figure}.txt",
     log:
         "results/logs/figures/{figure}.log",
+    benchmark:
+        "results/benchmarks/figure/{figure}.tsv"
     wildcard_constraints:
         figure="|".join(FIGURE_SECTIONS),
     conda:
