@@ -247,3 +247,15 @@ def test_a_reconstruction_outside_a_panel_is_named_not_silently_missing():
     legend = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
     assert len(legend) == 3
     assert [("none in range" in text) for text in legend] == [False, True, False]
+
+
+def test_a_caption_says_when_a_run_stopped_on_its_time_budget():
+    """With training.max_minutes the epochs depend on the machine, so the caption names the budget."""
+    from lgae.plots.style import footer_text
+
+    budget = ModelRun("lgae-mix", 9, 1, 41, 40, "time budget (5 min)")
+    stopped = ModelRun("lgae-min-max", 4, 1, 120, 95, "early stopping")
+    text = footer_text("pythia", [budget, stopped])
+    assert f"{budget.label}: 41 epochs (best 40, stopped by its time budget (5 min))" in text
+    assert f"{stopped.label}: 120 epochs (best 95). Seed(s): [1]." in text
+    assert text.count("time budget") == 1

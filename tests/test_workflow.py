@@ -105,6 +105,25 @@ def test_a_user_config_alone_decides_the_jobs(workflow_dir, tmp_path):
         "results/models/lgae-mix/2/seed1/frac0.1/model.pt",
         "results/models/lgae-mix/2/seed1/frac1/model.pt",
     ]
+    assert "--max-minutes" not in result.stdout  # no time budget unless the config sets one
+
+
+def test_a_time_budget_per_training_reaches_the_train_command(workflow_dir, tmp_path):
+    """training.max_minutes, and a model's own max_minutes over it, become `lgae train --max-minutes`."""
+    config = _one_model_config(tmp_path / "budget.yaml")
+    cfg = yaml.safe_load(config.read_text())
+    for model_budget, expected in ((None, "--max-minutes 7.5 "), (2, "--max-minutes 2 ")):
+        cfg["training"]["max_minutes"] = 7.5
+        if model_budget is not None:
+            cfg["models"]["lgae-mix"]["max_minutes"] = model_budget
+        config.write_text(yaml.safe_dump(cfg))
+        result = _snakemake(
+            "-n", "--cores", "1", "--configfile", str(config), "--printshellcmds", cwd=workflow_dir
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        commands = [line for line in result.stdout.splitlines() if "-m lgae train " in line]
+        assert len(commands) == 2, result.stdout
+        assert all(expected in command for command in commands), commands
 
 
 def test_config_overrides_apply_on_top_of_either_config(workflow_dir):
@@ -200,6 +219,8 @@ def test_unknown_config_key_is_named(workflow_dir, tmp_path):
         (lambda c: c["data"].update(classes=["g", "x"]), "'x'"),
         (lambda c: c["data"].update(background=["g", "q"], classes=["g", "t"]), "data.background"),
         (lambda c: c["data"].update(split=[0.5, 0.3, 0.3]), "data.split"),
+        (lambda c: c["training"].update(max_minutes=0), "max_minutes"),
+        (lambda c: c["models"]["lgae-mix"].update(max_minutes=-1), "max_minutes"),
         (lambda c: c["data"]["pythia"].update(jet_pt_min=2000.0), "jet_pt_min"),
         (lambda c: c["data"].update(split=[1.0, 0.0, 0.0]), "the valid and test split would be empty"),
         (

@@ -216,7 +216,12 @@ def _run(info: dict[str, Any]) -> Any:
     from lgae.plots.style import ModelRun
 
     return ModelRun(
-        info["model"], int(info["latent"]), int(info["seed"]), info.get("epochs"), info.get("best_epoch")
+        info["model"],
+        int(info["latent"]),
+        int(info["seed"]),
+        info.get("epochs"),
+        info.get("best_epoch"),
+        info.get("stopped_by"),
     )
 
 

@@ -236,7 +236,10 @@ def fig7(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
 
 
 def _model_run(run: RunMetrics) -> ModelRun:
-    return ModelRun(run.model, run.latent, run.seed, run.info.get("epochs"), run.info.get("best_epoch"))
+    info = run.info
+    return ModelRun(
+        run.model, run.latent, run.seed, info.get("epochs"), info.get("best_epoch"), info.get("stopped_by")
+    )
 
 
 def fig9(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:

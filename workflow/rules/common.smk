@@ -101,10 +101,12 @@ def train_options(wildcards):
     # only when set, so that a finished DAG of an older config is not rerun for the new option
     minimum = TRAIN.get("min_improvement", 0.0)
     min_improvement = f"--min-improvement {minimum} " if minimum else ""
+    minutes = spec.get("max_minutes", TRAIN.get("max_minutes"))
+    max_minutes = f"--max-minutes {minutes} " if minutes is not None else ""
     return (
         f"{loss} --dtype {dtype} --hyperparameters '{hyper}' --lr {TRAIN['lr']} "
         f"--betas {TRAIN['betas'][0]} {TRAIN['betas'][1]} --weight-decay {TRAIN['weight_decay']} "
-        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} {min_improvement}"
+        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} {min_improvement}{max_minutes}"
         f"--device {TRAIN['device']} --background {' '.join(DATA['background'])}"
     )
 

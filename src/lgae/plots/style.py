@@ -40,6 +40,7 @@ class ModelRun:
     seed: int = 1
     epochs: int | None = None
     best_epoch: int | None = None
+    stopped_by: str | None = None
 
     @property
     def label(self) -> str:
@@ -67,12 +68,17 @@ def new_figure(rows: int, cols: int, size: tuple[float, float]) -> tuple[Figure,
     return fig, axes
 
 
+def _trained(run: ModelRun) -> str:
+    # a wall-clock budget makes the epochs depend on the machine: the caption must say so
+    if run.epochs is None:
+        return run.label
+    budget = f", stopped by its {run.stopped_by}" if (run.stopped_by or "").startswith("time budget") else ""
+    return f"{run.label}: {run.epochs} epochs (best {run.best_epoch}{budget})"
+
+
 def footer_text(source: str, runs: list[ModelRun], split: str = "test") -> str:
     """What a figure shows: the data, the split, each model with its epochs, and the seeds."""
-    models = "; ".join(
-        f"{r.label}: {r.epochs} epochs (best {r.best_epoch})" if r.epochs is not None else r.label
-        for r in runs
-    )
+    models = "; ".join(_trained(r) for r in runs)
     seeds = sorted({r.seed for r in runs})
     return f"Data: {SOURCES.get(source, source)}, {split} split. Models: {models}. Seed(s): {seeds}."
 
