@@ -411,7 +411,7 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     for lgae in ("lgae-min-max", "lgae-mix"):
         cfg["models"][lgae]["latents"] = [2]
     cfg["data_efficiency"]["models"] = {"lgae-mix": 2, "cnnae": 55}
-    for figure in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9"):
+    for figure in lgae_config.FIGURE_MODEL_KEYS:
         cfg["figures"][figure] = {
             model: 2 if model.startswith("lgae") else latent
             for model, latent in cfg["figures"][figure].items()

@@ -215,14 +215,7 @@ def _source(infos: list[dict[str, Any]]) -> str:
 def _run(info: dict[str, Any]) -> Any:
     from lgae.plots.style import ModelRun
 
-    return ModelRun(
-        info["model"],
-        int(info["latent"]),
-        int(info["seed"]),
-        info.get("epochs"),
-        info.get("best_epoch"),
-        info.get("stopped_by"),
-    )
+    return ModelRun.trained(info["model"], int(info["latent"]), int(info["seed"]), info)
 
 
 def _save_figure(fig: Any, prefix: Path, caption: str) -> None:

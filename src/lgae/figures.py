@@ -236,10 +236,7 @@ def fig7(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
 
 
 def _model_run(run: RunMetrics) -> ModelRun:
-    info = run.info
-    return ModelRun(
-        run.model, run.latent, run.seed, info.get("epochs"), info.get("best_epoch"), info.get("stopped_by")
-    )
+    return ModelRun.trained(run.model, run.latent, run.seed, run.info)
 
 
 def fig9(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:

@@ -21,6 +21,8 @@ MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-
 #: every reconstruction loss / distance, and those a model can be trained with (EMD is not differentiable)
 LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
 TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
+#: how a run's ``stopped_by`` begins when its wall-clock budget stopped it (``training.max_minutes``)
+STOPPED_BY_TIME_BUDGET = "time budget"
 #: floating-point precisions of training and evaluation
 DTYPE_NAMES: tuple[str, ...] = ("float32", "float64")
 

@@ -46,7 +46,7 @@ from lgae.models import build
 from lgae.models.base import JetAutoencoder
 from lgae.models.io import DTYPES, UnsafeFileError, load_model, load_plain, save_model
 from lgae.models.registry import check_hyperparameters, latent_argument
-from lgae.names import MODEL_NAMES, MODEL_TRAINING_LOSSES
+from lgae.names import MODEL_NAMES, MODEL_TRAINING_LOSSES, STOPPED_BY_TIME_BUDGET
 from lgae.seeding import derive_seed
 
 log = logging.getLogger(__name__)
@@ -585,7 +585,7 @@ def _finish(
     if state["stale"] > settings.patience:
         stopped = "early stopping"
     elif _out_of_time(settings, state) and state["epoch"] < settings.max_epochs:
-        stopped = f"time budget ({settings.max_minutes:g} min)"
+        stopped = f"{STOPPED_BY_TIME_BUDGET} ({settings.max_minutes:g} min)"
     else:
         stopped = "epoch limit"
     meta = {

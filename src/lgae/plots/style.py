@@ -4,13 +4,15 @@ and a footer that states what a figure shows (data, models, epochs, seeds)."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import mplhep
 from matplotlib.figure import Figure
 
-from lgae.names import model_label
+from lgae.names import STOPPED_BY_TIME_BUDGET, model_label
 
 __all__ = ["COLOURS", "ModelRun", "add_footer", "model_label", "new_figure"]
 
@@ -42,6 +44,11 @@ class ModelRun:
     best_epoch: int | None = None
     stopped_by: str | None = None
 
+    @classmethod
+    def trained(cls, model: str, latent: int, seed: int, info: Mapping[str, Any]) -> ModelRun:
+        """The run with how long it trained, from a predictions/metrics ``model`` record."""
+        return cls(model, latent, seed, info.get("epochs"), info.get("best_epoch"), info.get("stopped_by"))
+
     @property
     def label(self) -> str:
         return model_label(self.model, self.latent)
@@ -72,7 +79,8 @@ def _trained(run: ModelRun) -> str:
     # a wall-clock budget makes the epochs depend on the machine: the caption must say so
     if run.epochs is None:
         return run.label
-    budget = f", stopped by its {run.stopped_by}" if (run.stopped_by or "").startswith("time budget") else ""
+    by_budget = (run.stopped_by or "").startswith(STOPPED_BY_TIME_BUDGET)
+    budget = f", stopped by its {run.stopped_by}" if by_budget else ""
     return f"{run.label}: {run.epochs} epochs (best {run.best_epoch}{budget})"
 
 
