@@ -276,6 +276,27 @@ def test_the_laptop_config_trains_every_model_of_the_paper():
     assert cpu["data"]["source"] == "pythia"
 
 
+def test_the_laptop_config_caps_its_training_minutes_to_fit_two_hours_on_two_cores():
+    """Machines here differ 2-3x in speed, so cpu.yaml's epochs alone cannot bound its wall time: every
+    training (data-efficiency points included) has a budget of minutes, and together they fit."""
+    cpu = lgae_config.load(REPO / "config" / "cpu.yaml")
+    trainings = {  # (model, latent, seed, fraction) as the DAG plans them; 1.0 is shared
+        (m, latent, seed, 1.0)
+        for m, s in cpu["models"].items()
+        for latent in s["latents"]
+        for seed in cpu["training"]["seeds"]
+    } | {
+        (m, latent, seed, fraction)
+        for m, latent in cpu["data_efficiency"]["models"].items()
+        for seed in cpu["data_efficiency"]["seeds"]
+        for fraction in cpu["data_efficiency"]["fractions"]
+    }
+    budgets = [cpu["models"][m].get("max_minutes", cpu["training"]["max_minutes"]) for m, *_ in trainings]
+    assert len(trainings) == 23
+    assert None not in budgets
+    assert sum(budgets) / 2 <= 110  # job-minutes on two cores, leaving the rest of two hours to the DAG
+
+
 @pytest.mark.parametrize(
     "module",
     [
