@@ -28,6 +28,9 @@ rule generate:
         "results/logs/generate/{cls}.log",
     benchmark:
         "results/benchmarks/generate/{cls}.tsv"
+    # Every class first: otherwise the signal classes wait behind the trainings for all cores to be free,
+    # and one core idles through the last training (~6 min of wall time on config/cpu.yaml, slow machine, README).
+    priority: 10
     conda:
         "../../envs/lgae.yaml"
     threads: 64  # as many as there are: Snakemake caps a job's threads at --cores (the SLURM profile: 8)
@@ -61,6 +64,7 @@ rule preprocess:
         test="results/data/processed/{source}/{cls}_test.h5",
     log:
         "results/logs/preprocess/{source}_{cls}.log",
+    priority: 10
     localrule: True  # a JetNet class: 7.5 s, 1 GB (README); on a cluster, not worth a place in the queue
     conda:
         "../../envs/lgae.yaml"
