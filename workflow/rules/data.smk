@@ -29,7 +29,7 @@ rule generate:
     benchmark:
         "results/benchmarks/generate/{cls}.tsv"
     # Every class first: otherwise the signal classes wait behind the trainings for all cores to be free,
-    # and one core idles through the last training (~6 min of wall time on config/cpu.yaml, slow machine, README).
+    # and one core idles through the last training (config/cpu.yaml on a slow machine: 12 min, README).
     priority: 10
     conda:
         "../../envs/lgae.yaml"
