@@ -568,3 +568,26 @@ def test_the_convergence_study_plans_every_seed_and_ablation_and_the_reference_o
         lines = [line for line in plan.stdout.splitlines() if command in line]
         assert lines, command
         assert all(data in line for line in lines), command
+
+
+@pytest.mark.gen
+@pytest.mark.slow
+def test_changing_the_detector_regenerates_the_data(tmp_path):
+    """data.pythia.detector reaches the generate rule's parameters: changing it reruns the generation."""
+    (tmp_path / "copy").mkdir()
+    workflow_dir = _copy_workflow(tmp_path / "copy")
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    cfg["data"]["pythia"].update(jets_per_class=10, chunk_size=10)
+    particle_level, detector_level = tmp_path / "particles.yaml", tmp_path / "detector.yaml"
+    particle_level.write_text(yaml.safe_dump(cfg))
+    cfg["data"]["pythia"]["detector"] = "cms"
+    detector_level.write_text(yaml.safe_dump(cfg))
+    target = "results/data/raw/pythia/w.hdf5"
+    run = _snakemake(target, "--cores", "1", "--configfile", str(particle_level), cwd=workflow_dir)
+    assert run.returncode == 0, run.stderr[-3000:]
+    same = _snakemake(target, "-n", "--cores", "1", "--configfile", str(particle_level), cwd=workflow_dir)
+    assert "Nothing to be done" in same.stdout + same.stderr
+    changed = _snakemake(target, "-n", "--cores", "1", "--configfile", str(detector_level), cwd=workflow_dir)
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    assert "Params have changed" in changed.stdout
+    assert "--detector cms" in changed.stdout

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lgae import cli_results
 from lgae.errors import LGAEError
-from lgae.names import CLASSES, DTYPE_NAMES, MODEL_NAMES, TRAINING_LOSSES
+from lgae.names import CLASSES, DETECTORS, DTYPE_NAMES, MODEL_NAMES, TRAINING_LOSSES
 
 log = logging.getLogger("lgae")
 
@@ -103,11 +103,25 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jet-pt-min", type=float, default=800.0, help="jet selection, GeV")
     p.add_argument("--jet-pt-max", type=float, default=1600.0, help="jet selection, GeV")
     p.add_argument("--jet-eta-max", type=float, default=2.5, help="jet selection, |η| below this")
-    p.add_argument("--jet-radius", type=float, default=0.8, help="anti-kT distance parameter R")
+    p.add_argument(
+        "--jet-radius", type=float, default=0.8, help="anti-kT distance parameter R"
+    )
     p.add_argument(
         "--match-dr", type=float, default=0.6, help="ΔR for matching a jet to its parton/resonance"
     )
     p.add_argument("--num-particles", type=int, default=30, help="constituents kept per jet (zero-padded)")
+    p.add_argument(
+        "--detector",
+        choices=DETECTORS,
+        default="none",
+        help="none: particle-level jets; cms: jets of a simplified CMS-like detector (docs/proxy-jets.md)",
+    )
+    p.add_argument(
+        "--particle-level-out",
+        type=Path,
+        default=None,
+        help="with --detector: also write the particle-level jet of every detector jet here, row by row",
+    )
     p.set_defaults(handler=_run_generate)
 
 
@@ -126,8 +140,16 @@ def _run_generate(args: argparse.Namespace) -> None:
         jet_radius=args.jet_radius,
         match_dr=args.match_dr,
         num_particles=args.num_particles,
+        detector=args.detector,
     )
-    generate.generate_class(args.jet_class, args.n_jets, args.out, settings, workers=args.workers)
+    generate.generate_class(
+        args.jet_class,
+        args.n_jets,
+        args.out,
+        settings,
+        workers=args.workers,
+        particle_level_out=args.particle_level_out,
+    )
 
 
 # ---------------------------------------------------------------------------------------- preprocess

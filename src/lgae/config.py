@@ -25,6 +25,7 @@ _NAME_ENUMS: dict[str, tuple[str, ...]] = {
     "model": names.MODEL_NAMES,
     "jet_class": names.CLASSES,
     "source": names.SOURCES,
+    "detector": names.DETECTORS,
     "training_loss": names.TRAINING_LOSSES,
     "score": names.LOSS_NAMES,
     "dtype": names.DTYPE_NAMES,

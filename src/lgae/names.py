@@ -16,6 +16,8 @@ CLASS_NAMES: dict[str, str] = {
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 #: where jets come from
 SOURCES: tuple[str, ...] = ("jetnet", "pythia")
+#: what generated jets are made of: particles, or the objects of a CMS-like detector (lgae.data.detector)
+DETECTORS: tuple[str, ...] = ("none", "cms")
 #: the models of ``lgae.models.build``
 MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae")
 #: every reconstruction loss / distance, and those a model can be trained with (EMD is not differentiable)

@@ -47,7 +47,8 @@ rule generate:
         cuts=(
             f"--jet-pt-min {DATA['pythia']['jet_pt_min']} --jet-pt-max {DATA['pythia']['jet_pt_max']} "
             f"--jet-eta-max {DATA['pythia']['jet_eta_max']} --jet-radius {DATA['pythia']['jet_radius']} "
-            f"--match-dr {DATA['pythia']['match_dr']} --num-particles {DATA['num_particles']}"
+            f"--match-dr {DATA['pythia']['match_dr']} --num-particles {DATA['num_particles']} "
+            f"--detector {DATA['pythia']['detector']}"
         ),
     shell:
         "{params.lgae} generate --class {wildcards.cls} "

@@ -1,13 +1,14 @@
 """JetNet-like jets generated with Pythia 8 and FastJet, written in the JetNet HDF5 layout.
 
 pp collisions at 13 TeV (Monash tune, hadronisation on, MPI optional) with one hard process per class,
-anti-kT jets on the visible final state, and every kept jet matched to the parton or resonance that
-defines its class. A class is generated in independent chunks, each a Pythia run with its own seed
+anti-kT jets on the visible final state or on the objects of a simplified CMS-like detector
+(:mod:`lgae.data.detector`),
+and every kept jet matched to the parton or resonance that defines its class. A class is generated in independent chunks, each a Pythia run with its own seed
 derived from the base seed, the class and the chunk number; chunks are concatenated in order, so the
 output depends on the settings only, not on the number of worker processes.
 
 These jets have JetNet's format, not JetNet's distributions: JetNet was made with MadGraph partons,
-Pythia 8.212 and a simplified detector, whereas these are particle-level Pythia 8.3 jets.
+Pythia 8.212 and a simplified detector, whereas these are Pythia 8.3 jets.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import lgae
+from lgae.data.detector import Objects, emulate
 from lgae.data.jetnet_format import check_classes, write_raw
 from lgae.errors import ConfigError, LGAEError
 from lgae.lorentz import wrap_phi
+from lgae.names import DETECTORS
 from lgae.seeding import derive_seed
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,7 @@ class GenerationSettings:
     num_particles: int = 30
     events_per_batch: int = 100  # largest Pythia.nextBatch; memory vs overhead, the jets do not depend on it
     max_jets_per_event: int = 2
+    detector: str = "none"  # "none": particle level; "cms": lgae.data.detector's CMS-like emulation
 
     def __post_init__(self) -> None:
         positive_ints = ("chunk_size", "num_particles", "events_per_batch", "max_jets_per_event")
@@ -122,6 +126,11 @@ class GenerationSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
                 raise ConfigError(f"generation setting {name} = {value!r}: must be a positive integer")
+        if self.detector not in DETECTORS:
+            raise ConfigError(
+                f"generation setting detector = {self.detector!r}: must be one of {list(DETECTORS)} "
+                "(none: particle-level jets; cms: jets of a simplified CMS-like detector)"
+            )
         for name in ("pthat_min", "jet_radius", "match_dr", "jet_eta_max"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"generation setting {name} = {getattr(self, name)!r}: must be positive")
@@ -250,7 +259,8 @@ def generate_chunk(jet_class: str, n_jets: int, seed: int, settings: GenerationS
     """Exactly ``n_jets`` matched jets from one Pythia run seeded with ``seed``.
 
     Events are generated in batches until enough jets are found and the surplus is dropped. Pythia's
-    event stream does not depend on how it is cut into batches, so neither does the result: it depends
+    event stream does not depend on how it is cut into batches, nor does the detector emulation (seeded
+    by :func:`detector_seed` and each event's number in the run), so neither does the result: it depends
     on ``seed`` and ``settings`` only.
     """
     check_classes([jet_class], key="jet class")
@@ -259,6 +269,7 @@ def generate_chunk(jet_class: str, n_jets: int, seed: int, settings: GenerationS
     cpu_start = time.process_time()
     pythia = make_pythia(jet_class, seed, settings)
     spec = CLASS_SPECS[jet_class]
+    charge = _charge_table(pythia)
     pieces: list[dict[str, np.ndarray]] = []
     n_found = n_events = 0
     while n_found < n_jets:
@@ -268,7 +279,7 @@ def generate_chunk(jet_class: str, n_jets: int, seed: int, settings: GenerationS
                 f"events (Pythia seed {seed}); the cuts cannot be met with these settings: {settings}"
             )
         events = pythia.nextBatch(_batch_size(n_jets - n_found, n_found, n_events, settings.events_per_batch))
-        jets = jets_from_events(events, spec, settings)
+        jets = jets_from_events(events, spec, settings, charge, detector_seed(seed), event_offset=n_events)
         jets["event_index"] += n_events
         n_events += len(events)
         pieces.append(jets)
@@ -276,6 +287,25 @@ def generate_chunk(jet_class: str, n_jets: int, seed: int, settings: GenerationS
     arrays = {key: np.concatenate([piece[key] for piece in pieces])[:n_jets] for key in pieces[0]}
     version = f"{pythia.parm('Pythia:versionNumber'):.3f}"
     return ChunkResult(arrays, n_events, time.process_time() - cpu_start, version)
+
+
+def detector_seed(pythia_seed: int) -> int:
+    """The seed of a chunk's detector emulation, derived from its Pythia seed."""
+    return derive_seed(pythia_seed, "detector")
+
+
+def _charge_table(pythia: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """Charge of PDG ids from Pythia's particle data (looked up once per distinct id)."""
+    known: dict[int, float] = {}
+
+    def charge(pid: np.ndarray) -> np.ndarray:
+        ids, inverse = np.unique(pid, return_inverse=True)
+        for particle in ids.tolist():
+            if particle not in known:
+                known[particle] = float(pythia.particleData.charge(particle))
+        return np.asarray([known[particle] for particle in ids.tolist()], dtype=np.float64)[inverse]
+
+    return charge
 
 
 def _batch_size(n_missing: int, n_found: int, n_events: int, max_batch: int) -> int:
@@ -308,105 +338,242 @@ def _pt_eta_phi(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> tuple[np.ndar
     return pt, eta, np.arctan2(py, px)
 
 
-def jets_from_events(events: Any, spec: ClassSpec, settings: GenerationSettings) -> dict[str, np.ndarray]:
-    """Cluster a ``Pythia.nextBatch`` record and return the selected, truth-matched jets, event by event.
+@dataclass
+class _Record:
+    """A ``Pythia.nextBatch`` record, flattened: one entry per particle, events in order."""
 
-    Per event, the ``max_jets_per_event`` highest-pT jets are candidates; those inside the pT window and
-    the |η| cut that lie within ``match_dr`` of a class-defining truth particle are kept.
-    """
-    _, fastjet, ak = backends()
+    n_events: int
+    event: np.ndarray  # int64: event within the batch
+    item: np.ndarray  # int64: index in its event's record
+    pid: np.ndarray
+    status: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    e: np.ndarray
+
+
+def _read_record(events: Any) -> _Record:
+    _, _, ak = backends()
     record = events.prt
     counts = ak.to_numpy(ak.num(record, axis=1)).astype(np.int64)
-    n_events = len(counts)
-    event = np.repeat(np.arange(n_events), counts)
+    event, item = _segments(counts)
 
     def flat(values: Any) -> np.ndarray:
         return ak.to_numpy(ak.flatten(values, axis=1))
 
-    pid, status = flat(record.id), flat(record.status)
     px, py, pz, energy = (flat(record.p[name]) for name in ("px", "py", "pz", "e"))
+    return _Record(len(counts), event, item, flat(record.id), flat(record.status), px, py, pz, energy)
 
-    # Cluster the visible final state of every event of the batch in one FastJet call.
-    visible = (status > 0) & ~np.isin(np.abs(pid), NEUTRINO_IDS)
-    visible_index = np.flatnonzero(visible)
-    visible_counts = np.bincount(event[visible], minlength=n_events)
-    particles = ak.unflatten(
+
+@dataclass
+class _Jets:
+    """The jets of a batch above some pT, with their constituents as indices into the clustered objects."""
+
+    event: np.ndarray
+    pt: np.ndarray
+    eta: np.ndarray
+    phi: np.ndarray
+    mass: np.ndarray
+    n_constituents: np.ndarray
+    constituent_start: np.ndarray  # into ``constituents``
+    constituents: np.ndarray  # flat indices into the objects, jet by jet
+
+
+def _cluster(objects: Objects, n_events: int, radius: float, min_pt: float) -> _Jets:
+    """Anti-kT jets above ``min_pt`` of every event of the batch, in one FastJet call."""
+    _, fastjet, ak = backends()
+    counts = objects.counts(n_events)
+    inputs = ak.unflatten(
         ak.zip(
-            {"px": px[visible], "py": py[visible], "pz": pz[visible], "E": energy[visible]},
-            with_name="Momentum4D",
+            {"px": objects.px, "py": objects.py, "pz": objects.pz, "E": objects.e}, with_name="Momentum4D"
         ),
-        visible_counts,
+        counts,
     )
-    sequence = fastjet.ClusterSequence(
-        particles, fastjet.JetDefinition(fastjet.antikt_algorithm, settings.jet_radius)
-    )
-    # Jets below jet_pt_min can never be kept, nor outrank a jet that can, so they need not be produced.
-    jets = sequence.inclusive_jets(min_pt=settings.jet_pt_min)
-    constituents = sequence.constituent_index(min_pt=settings.jet_pt_min)  # same jets, same order
+    sequence = fastjet.ClusterSequence(inputs, fastjet.JetDefinition(fastjet.antikt_algorithm, radius))
+    # Jets below min_pt can never be kept, nor outrank a jet that can, so they need not be produced.
+    jets = sequence.inclusive_jets(min_pt=min_pt)
+    constituents = sequence.constituent_index(min_pt=min_pt)  # same jets, same order
     jets_per_event = ak.to_numpy(ak.num(jets, axis=1)).astype(np.int64)
     jet_event = np.repeat(np.arange(n_events), jets_per_event)
+
+    def flat(values: Any) -> np.ndarray:
+        return ak.to_numpy(ak.flatten(values, axis=1))
+
     jet_px, jet_py, jet_pz, jet_e = (flat(jets[name]) for name in ("px", "py", "pz", "E"))
     jet_pt, jet_eta, jet_phi = _pt_eta_phi(jet_px, jet_py, jet_pz)
     jet_mass = np.sqrt(np.maximum(jet_e**2 - jet_px**2 - jet_py**2 - jet_pz**2, 0.0))
     n_constituents = flat(ak.num(constituents, axis=2)).astype(np.int64)
-    constituent_local = ak.to_numpy(ak.flatten(constituents, axis=None)).astype(np.int64)
+    local = ak.to_numpy(ak.flatten(constituents, axis=None)).astype(np.int64)
+    owner = np.repeat(jet_event, n_constituents)
+    return _Jets(
+        jet_event,
+        jet_pt,
+        jet_eta,
+        jet_phi,
+        jet_mass,
+        n_constituents,
+        _starts(n_constituents),
+        _starts(counts)[owner] + local,
+    )
+
+
+def _nearest(
+    event: np.ndarray,
+    eta: np.ndarray,
+    phi: np.ndarray,
+    targets: tuple[np.ndarray, np.ndarray, np.ndarray],
+    n_events: int,
+    max_dr: float,
+) -> np.ndarray:
+    """For each (event, eta, phi), the index of the nearest target of the same event within ``max_dr``, or -1.
+
+    ``targets`` = (event, eta, phi) of the candidates, sorted by event.
+    """
+    target_event, target_eta, target_phi = targets
+    target_counts = np.bincount(target_event, minlength=n_events)
+    pair_query, pair_pos = _segments(target_counts[event])
+    pair_target = _starts(target_counts)[event][pair_query] + pair_pos
+    pair_dr = np.hypot(
+        target_eta[pair_target] - eta[pair_query], wrap_phi(target_phi[pair_target] - phi[pair_query])
+    )
+    nearest = np.lexsort((pair_dr, pair_query))
+    queries, first = np.unique(pair_query[nearest], return_index=True)
+    best = nearest[first]
+    found = np.full(len(event), -1, dtype=np.int64)
+    close = pair_dr[best] < max_dr
+    found[queries[close]] = pair_target[best][close]
+    return found
+
+
+def _clouds(
+    objects: Objects, jets: _Jets, rows: np.ndarray, num_particles: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """JetNet's arrays for the jets ``rows``: their ``num_particles`` hardest constituents in relative
+    coordinates (etarel, phirel, ptrel, mask; zero-padded) and (pt, eta, mass, num_particles)."""
+    n_rows = len(rows)
+    const_jet, const_pos = _segments(jets.n_constituents[rows])
+    source = jets.constituents[jets.constituent_start[rows][const_jet] + const_pos]
+    const_pt, const_eta, const_phi = _pt_eta_phi(objects.px[source], objects.py[source], objects.pz[source])
+    order = np.lexsort((-const_pt, const_jet))
+    rank_in_jet = np.arange(len(order)) - _starts(jets.n_constituents[rows])[const_jet[order]]
+    leading = rank_in_jet < num_particles
+    order, col = order[leading], rank_in_jet[leading]
+    row = const_jet[order]
+    host = rows[row]
+    particle_features = np.zeros((n_rows, num_particles, 4), dtype=np.float32)
+    particle_features[row, col, 0] = const_eta[order] - jets.eta[host]
+    particle_features[row, col, 1] = wrap_phi(const_phi[order] - jets.phi[host])
+    particle_features[row, col, 2] = const_pt[order] / jets.pt[host]
+    particle_features[row, col, 3] = 1.0
+    jet_features = np.stack(
+        [jets.pt[rows], jets.eta[rows], jets.mass[rows], jets.n_constituents[rows].astype(np.float64)], axis=1
+    ).astype(np.float32)
+    return particle_features, jet_features
+
+
+def jets_from_events(
+    events: Any,
+    spec: ClassSpec,
+    settings: GenerationSettings,
+    charge: Callable[[np.ndarray], np.ndarray] | None = None,
+    detector_seed: int = 0,
+    event_offset: int = 0,
+) -> dict[str, np.ndarray]:
+    """Cluster a ``Pythia.nextBatch`` record and return the selected, truth-matched jets, event by event.
+
+    Per event, the ``max_jets_per_event`` highest-pT jets are candidates; those inside the pT window and
+    the |η| cut that lie within ``match_dr`` of a class-defining truth particle are kept.
+
+    With a detector, the jets are clustered from its objects (:func:`lgae.data.detector.emulate`,
+    seeded by ``detector_seed`` and the events' numbers ``event_offset + i`` in the run, with ``charge``
+    giving the charge of a PDG id), and each kept jet also gets the particle-level jet of the same event
+    nearest to it (within half the jet radius; jets without one are dropped): the arrays named
+    ``particle_level_*`` describe it.
+    """
+    record = _read_record(events)
+    n_events = record.n_events
+    visible = (record.status > 0) & ~np.isin(np.abs(record.pid), NEUTRINO_IDS)
+    particles = Objects(
+        record.event[visible],
+        record.px[visible],
+        record.py[visible],
+        record.pz[visible],
+        record.e[visible],
+        np.full(int(visible.sum()), -1, dtype=np.int8),
+    )
+    if settings.detector == "none":
+        objects = particles
+    else:
+        if charge is None:
+            raise ValueError("a detector needs the charge of each particle: pass charge=")
+        objects = emulate(
+            record.event[visible] + event_offset,
+            record.item[visible],
+            record.pid[visible],
+            charge(record.pid[visible]),
+            record.px[visible],
+            record.py[visible],
+            record.pz[visible],
+            record.e[visible],
+            detector_seed,
+        )
+        objects.event -= event_offset
+    jets = _cluster(objects, n_events, settings.jet_radius, settings.jet_pt_min)
 
     # The leading jets of each event (event order, pT-descending within an event), then the cuts.
-    by_pt = np.lexsort((-jet_pt, jet_event))
+    jets_per_event = np.bincount(jets.event, minlength=n_events)
+    by_pt = np.lexsort((-jets.pt, jets.event))
     rank = np.empty(len(by_pt), dtype=np.int64)
-    rank[by_pt] = np.arange(len(by_pt)) - _starts(jets_per_event)[jet_event[by_pt]]
+    rank[by_pt] = np.arange(len(by_pt)) - _starts(jets_per_event)[jets.event[by_pt]]
     passes = (
         (rank < settings.max_jets_per_event)
-        & (jet_pt >= settings.jet_pt_min)
-        & (jet_pt <= settings.jet_pt_max)
-        & (np.abs(jet_eta) < settings.jet_eta_max)
+        & (jets.pt >= settings.jet_pt_min)
+        & (jets.pt <= settings.jet_pt_max)
+        & (np.abs(jets.eta) < settings.jet_eta_max)
     )
     selected = by_pt[passes[by_pt]]
 
     # Truth matching: the nearest class-defining particle of the same event, if within match_dr.
-    is_truth = (np.abs(status) == spec.truth_status) & np.isin(np.abs(pid), spec.truth_ids)
-    truth_index = np.flatnonzero(is_truth)
-    truth_counts = np.bincount(event[is_truth], minlength=n_events)
-    _, truth_eta, truth_phi = _pt_eta_phi(px[truth_index], py[truth_index], pz[truth_index])
-    pair_jet, pair_pos = _segments(truth_counts[jet_event[selected]])
-    pair_truth = _starts(truth_counts)[jet_event[selected]][pair_jet] + pair_pos
-    jet_of_pair = selected[pair_jet]
-    pair_dr = np.hypot(
-        truth_eta[pair_truth] - jet_eta[jet_of_pair], wrap_phi(truth_phi[pair_truth] - jet_phi[jet_of_pair])
+    is_truth = (np.abs(record.status) == spec.truth_status) & np.isin(np.abs(record.pid), spec.truth_ids)
+    _, truth_eta, truth_phi = _pt_eta_phi(record.px[is_truth], record.py[is_truth], record.pz[is_truth])
+    truth = _nearest(
+        jets.event[selected],
+        jets.eta[selected],
+        jets.phi[selected],
+        (record.event[is_truth], truth_eta, truth_phi),
+        n_events,
+        settings.match_dr,
     )
-    nearest = np.lexsort((pair_dr, pair_jet))
-    _, first = np.unique(pair_jet[nearest], return_index=True)
-    best = nearest[first]  # one pair per selected jet that has any truth particle in its event
-    matched = pair_dr[best] < settings.match_dr
-    kept = selected[pair_jet[best][matched]]
-    truth_id = pid[truth_index[pair_truth[best][matched]]]
-
-    # Constituents of the kept jets: the num_particles highest-pT ones, in relative coordinates.
-    n_kept, n_max = len(kept), settings.num_particles
-    const_jet, const_pos = _segments(n_constituents[kept])
-    position = _starts(n_constituents)[kept][const_jet] + const_pos
-    source = visible_index[_starts(visible_counts)[jet_event[kept]][const_jet] + constituent_local[position]]
-    const_pt, const_eta, const_phi = _pt_eta_phi(px[source], py[source], pz[source])
-    order = np.lexsort((-const_pt, const_jet))
-    rank_in_jet = np.arange(len(order)) - _starts(n_constituents[kept])[const_jet[order]]
-    leading = rank_in_jet < n_max
-    order, col = order[leading], rank_in_jet[leading]
-    row = const_jet[order]
-    host = kept[row]
-    particle_features = np.zeros((n_kept, n_max, 4), dtype=np.float32)
-    particle_features[row, col, 0] = const_eta[order] - jet_eta[host]
-    particle_features[row, col, 1] = wrap_phi(const_phi[order] - jet_phi[host])
-    particle_features[row, col, 2] = const_pt[order] / jet_pt[host]
-    particle_features[row, col, 3] = 1.0
-    jet_features = np.stack(
-        [jet_pt[kept], jet_eta[kept], jet_mass[kept], n_constituents[kept].astype(np.float64)], axis=1
-    ).astype(np.float32)
+    kept, truth = selected[truth >= 0], truth[truth >= 0]
+    arrays: dict[str, np.ndarray] = {}
+    if settings.detector != "none":
+        # Loose enough that a detector jet at the bottom of the window still finds its particle-level jet.
+        level = _cluster(particles, n_events, settings.jet_radius, 0.5 * settings.jet_pt_min)
+        partner = _nearest(
+            jets.event[kept],
+            jets.eta[kept],
+            jets.phi[kept],
+            (level.event, level.eta, level.phi),
+            n_events,
+            0.5 * settings.jet_radius,
+        )
+        kept, truth, partner = kept[partner >= 0], truth[partner >= 0], partner[partner >= 0]
+        pl_particles, pl_jets = _clouds(particles, level, partner, settings.num_particles)
+        arrays |= {
+            "particle_level_particle_features": pl_particles,
+            "particle_level_jet_features": pl_jets,
+            "particle_level_jet_phi": level.phi[partner].astype(np.float64),
+        }
+    particle_features, jet_features = _clouds(objects, jets, kept, settings.num_particles)
+    truth_id = record.pid[np.flatnonzero(is_truth)[truth]]
     return {
         "particle_features": particle_features,
         "jet_features": jet_features,
-        "jet_phi": jet_phi[kept].astype(np.float64),
+        "jet_phi": jets.phi[kept].astype(np.float64),
         "truth_id": truth_id.astype(np.int32),
-        "event_index": jet_event[kept].astype(np.int64),
+        "event_index": jets.event[kept].astype(np.int64),
+        **arrays,
     }
 
 
@@ -458,14 +625,26 @@ def _run_chunks(
 
 
 def generate_class(
-    jet_class: str, n_jets: int, out: str | os.PathLike[str], settings: GenerationSettings, workers: int = 1
+    jet_class: str,
+    n_jets: int,
+    out: str | os.PathLike[str],
+    settings: GenerationSettings,
+    workers: int = 1,
+    particle_level_out: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Generate ``n_jets`` jets of ``jet_class`` and write them to ``out`` in the JetNet layout.
 
     Chunk ``k`` is an independent Pythia run seeded by :func:`chunk_seed`; with ``workers > 1`` chunks
-    run in parallel processes, and the file is the same whatever ``workers`` is.
+    run in parallel processes, and the file is the same whatever ``workers`` is. With a detector,
+    ``particle_level_out`` (optional) receives the particle-level jet of each detector jet, row by row:
+    the same events and the same physical jets, before the detector.
     """
     check_classes([jet_class], key="jet class")
+    if particle_level_out is not None and settings.detector == "none":
+        raise ConfigError(
+            "a particle-level companion file needs a detector (detector = 'cms'): without one the jets "
+            "already are particle level"
+        )
     if isinstance(n_jets, bool) or not isinstance(n_jets, int | np.integer) or n_jets < 1:
         raise ConfigError(f"n_jets = {n_jets!r}: need a positive number of jets")
     if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
@@ -521,6 +700,21 @@ def generate_class(
         "wall_seconds": float(wall),
         "workers": int(min(workers, len(jobs))),
     }
+    attrs["level"] = "particle" if settings.detector == "none" else "detector"
+    companion = {
+        key.removeprefix("particle_level_"): arrays.pop(key)
+        for key in list(arrays)
+        if key.startswith("particle_level_")
+    }
+    shared = {key: arrays[key] for key in ("truth_id", "event_index", "chunk")}
+    if particle_level_out is not None:
+        write_raw(
+            particle_level_out,
+            companion.pop("particle_features"),
+            companion.pop("jet_features"),
+            extras={**companion, **shared},
+            attrs={**attrs, "level": "particle", "paired_with": str(out)},
+        )
     particle_features = arrays.pop("particle_features")
     jet_features = arrays.pop("jet_features")
     write_raw(out, particle_features, jet_features, extras=arrays, attrs=attrs)
