@@ -104,10 +104,10 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jet-pt-max", type=float, default=1600.0, help="jet selection, GeV")
     p.add_argument("--jet-eta-max", type=float, default=2.5, help="jet selection, |η| below this")
     p.add_argument(
-        "--jet-radius", type=float, default=0.8, help="anti-kT distance parameter R"
+        "--jet-radius", type=float, default=0.4, help="anti-kT distance parameter R (JetNet-like: 0.4)"
     )
     p.add_argument(
-        "--match-dr", type=float, default=0.6, help="ΔR for matching a jet to its parton/resonance"
+        "--match-dr", type=float, default=0.4, help="ΔR for matching a jet to its parton/resonance"
     )
     p.add_argument("--num-particles", type=int, default=30, help="constituents kept per jet (zero-padded)")
     p.add_argument(

@@ -1,14 +1,15 @@
 """JetNet-like jets generated with Pythia 8 and FastJet, written in the JetNet HDF5 layout.
 
 pp collisions at 13 TeV (Monash tune, hadronisation on, MPI optional) with one hard process per class,
-anti-kT jets on the visible final state or on the objects of a simplified CMS-like detector
-(:mod:`lgae.data.detector`),
+anti-kT jets (R = 0.4 by default: JetNet's particles lie within 0.4 of the axis, docs/proxy-jets.md) on
+the visible final state or on the objects of a simplified CMS-like detector (:mod:`lgae.data.detector`),
 and every kept jet matched to the parton or resonance that defines its class. A class is generated in independent chunks, each a Pythia run with its own seed
 derived from the base seed, the class and the chunk number; chunks are concatenated in order, so the
 output depends on the settings only, not on the number of worker processes.
 
-These jets have JetNet's format, not JetNet's distributions: JetNet was made with MadGraph partons,
-Pythia 8.212 and a simplified detector, whereas these are Pythia 8.3 jets.
+These jets have JetNet's format and, at particle level with R = 0.4, distributions within a tenth of a
+JetNet standard deviation of JetNet's published ones (docs/proxy-jets.md); they are still not JetNet
+(no MadGraph, Pythia 8.3 instead of 8.212, JetNet's detector unknown): not comparable with the paper.
 """
 
 from __future__ import annotations
@@ -113,8 +114,8 @@ class GenerationSettings:
     jet_pt_min: float = 800.0
     jet_pt_max: float = 1600.0
     jet_eta_max: float = 2.5
-    jet_radius: float = 0.8
-    match_dr: float = 0.6
+    jet_radius: float = 0.4  # JetNet's constituents lie within 0.4 of the axis (docs/proxy-jets.md)
+    match_dr: float = 0.4
     num_particles: int = 30
     events_per_batch: int = 100  # largest Pythia.nextBatch; memory vs overhead, the jets do not depend on it
     max_jets_per_event: int = 2
