@@ -3,6 +3,10 @@
 Without pythia8mc and fastjet (the ``gen`` extra) the tests that generate jets are skipped, so that a
 developer without them can still run the rest; under CI (``CI`` or ``LGAE_REQUIRE_GEN`` set, as
 ``.ci/run`` does) they fail instead: a CI run must never pass by skipping the physics.
+
+The tests marked ``jetnet`` compare with jetnet and energyflow, which need numpy 1 and so live in an
+environment of their own (the ``jetnet`` extra): skipped where jetnet does not import, they fail instead
+with ``LGAE_REQUIRE_JETNET`` set, as ``.ci/run`` sets it in that environment.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ import pytest
 GEN_MODULES = ("pythia8mc", "fastjet")
 
 
+def _set(*names: str) -> bool:
+    return any(os.environ.get(name, "").lower() not in ("", "0", "false", "no") for name in names)
+
+
 def _required() -> bool:
     """Whether missing ``gen`` modules are an error (CI) rather than a reason to skip (a developer)."""
-    return any(
-        os.environ.get(name, "").lower() not in ("", "0", "false", "no")
-        for name in ("CI", "LGAE_REQUIRE_GEN")
-    )
+    return _set("CI", "LGAE_REQUIRE_GEN")
 
 
 def require_gen() -> None:
@@ -50,9 +55,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)  # stable: within a file, and among the other files, the collected order
 
 
+def require_jetnet() -> None:
+    """Skip the calling test where jetnet does not import (numpy 2), or fail it with LGAE_REQUIRE_JETNET."""
+    try:
+        importlib.import_module("jetnet")
+    except ImportError as exc:  # absent, or energyflow's wasserstein built for numpy 1 under numpy 2
+        reason = (
+            f"needs the jetnet extra ({exc}), which needs numpy 1: a venv of its own, "
+            'pip install torch==2.13.0 -e ".[jetnet,test]" -c envs/constraints-jetnet.txt'
+        )
+        if _set("LGAE_REQUIRE_JETNET"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("gen") is not None:
         require_gen()
+    if item.get_closest_marker("jetnet") is not None:
+        require_jetnet()
 
 
 GENERATED_SEED = 20240601

@@ -58,6 +58,12 @@ def _jets(particles: np.ndarray) -> torch.Tensor:
     return p4_from_ptetaphi(pt, eta, phi).unsqueeze(0)
 
 
+def _p4(particles: np.ndarray) -> np.ndarray:
+    """[..., 4] massless 4-momenta of [..., 3] (pT, η, φ)."""
+    pt, eta, phi = (torch.from_numpy(particles[..., k]) for k in range(3))
+    return p4_from_ptetaphi(pt, eta, phi).numpy()
+
+
 # ---- hand-computed values ------------------------------------------------------------------------
 
 
@@ -269,6 +275,49 @@ def test_emd_is_positive_symmetric_and_takes_relative_coordinates() -> None:
     moved[0, 1, 2] = 0.3  # the 0.4 particle moves by 0.3 in φ_rel
     assert emd(moved, rel, coordinates="ptetaphi").item() == pytest.approx(0.4 * 0.3 / 0.8)
     assert reconstruction_loss("emd", moved, rel).item() == pytest.approx(0.4 * 0.3 / 0.8)
+
+
+def emd_reference_jets(seed: int = 2023) -> tuple[np.ndarray, np.ndarray]:
+    """Two sets of 8 jets [2, 8, 30, 3] in (pT, η, φ) around φ = π (so Δφ wraps), with masks [2, 8, 30]
+    of 16-27 real particles: built from uniform draws alone, whose stream numpy keeps fixed."""
+    u = np.random.default_rng(seed).random((2, 8, 30, 4))
+    pt = -0.05 * np.log(u[..., 0])
+    eta = 0.3 + 0.8 * (u[..., 1] - 0.5)
+    phi = np.pi - 0.4 + 0.8 * u[..., 2]
+    phi = np.where(phi >= np.pi, phi - 2 * np.pi, phi)
+    return np.stack([pt, eta, phi], axis=-1), u[..., 3] < 0.75
+
+
+#: energyflow 1.4.0's ``emd.emd(x[i][mx[i]], y[i][my[i]], R=R, periodic_phi=True)`` on
+#: ``emd_reference_jets()``, computed with wasserstein 1.1.0 (numpy 1.26) before the EMD moved to POT
+ENERGYFLOW_EMD = {
+    0.8: [0.534997169454, 0.678739730249, 0.595911977296, 0.44541518199, 0.940946078877, 0.352367270675,
+          0.669233812107, 0.384436746577],
+    0.4: [0.640638860504, 0.82063764115, 0.698110878579, 0.63640961341, 1.07208685601, 0.606015858087,
+          0.859965442339, 0.559169935969],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("radius", sorted(ENERGYFLOW_EMD))
+def test_emd_reproduces_energyflows_values(radius: float) -> None:
+    (x, y), (mx, my) = emd_reference_jets()
+    assert set(mx.sum(1)) | set(my.sum(1)) <= set(range(16, 28))
+    values = emd(*map(torch.from_numpy, (x, y, mx, my)), "none", coordinates="ptetaphi", R=radius)
+    np.testing.assert_allclose(values.numpy(), ENERGYFLOW_EMD[radius], rtol=1e-10)
+    via_p4 = emd(
+        *map(torch.from_numpy, (_p4(x), _p4(y), mx, my)), "none", R=radius
+    )  # the same jets as 4-momenta: the (pT, η, φ) conversion round trip costs digits, not the value
+    np.testing.assert_allclose(via_p4.numpy(), ENERGYFLOW_EMD[radius], rtol=1e-9)
+
+
+def test_emd_of_an_empty_jet_is_the_other_jets_pt() -> None:
+    """energyflow refuses an empty event; the definition gives the total pT of the other jet."""
+    jets = _jets(np.array([[0.7, 0.1, 1.0], [0.2, -0.1, 0.5]]))
+    nothing = torch.zeros(1, 2, dtype=torch.bool)
+    everything = torch.ones(1, 2, dtype=torch.bool)
+    assert emd(jets, jets, nothing, everything).item() == pytest.approx(0.9, rel=1e-12)
+    assert emd(jets, jets, everything, nothing).item() == pytest.approx(0.9, rel=1e-12)
+    assert emd(jets, jets, nothing, nothing).item() == 0.0
 
 
 def test_emd_carries_no_gradient_and_refuses_to_train() -> None:
