@@ -3,8 +3,10 @@ paper's rows; claims give a verdict for every check."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from matplotlib.collections import PolyCollection
 
 from lgae.claims import HOLDS, NOT_HOLDS, NOT_MEASURABLE, check_claims, claims_markdown
 from lgae.data.preprocess import load_processed
@@ -16,6 +18,7 @@ from lgae.evaluation.reconstruction import reconstruction_metrics
 from lgae.figures import METRIC_FIGURES, PREDICTION_FIGURES
 from lgae.models import build
 from lgae.names import CLASSES
+from lgae.plots.data_efficiency import data_efficiency_figure
 from lgae.plots.style import ModelRun
 from lgae.results import RunMetrics
 from lgae.tables import NOT_TRAINED, build_table
@@ -125,6 +128,23 @@ def test_every_metrics_figure_writes_a_file(runs, tmp_path, name):
     fig, _ = METRIC_FIGURES[name](runs, "pythia")
     fig.savefig(tmp_path / f"{name}.pdf")
     assert (tmp_path / f"{name}.pdf").stat().st_size > 5_000
+
+
+def test_data_efficiency_figure_draws_the_median_the_range_and_every_seed():
+    values = {"lgae-mix": {0.01: [0.3, 0.2, 0.5], 0.1: [0.1, 0.12, 0.08], 1.0: [0.02, 0.03, 0.025]}}
+    fig = data_efficiency_figure(values, {"lgae-mix": "LGAE-Mix"}, "footer", {"lgae-mix": ([0.01], [0.01])})
+    (ax,) = fig.axes
+    (median,) = [line for line in ax.lines if len(line.get_xdata()) == 3]
+    np.testing.assert_allclose(median.get_ydata(), [0.3, 0.1, 0.025])
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert band.get_paths()[0].vertices[:, 1].min() == pytest.approx(0.02)
+    assert band.get_paths()[0].vertices[:, 1].max() == pytest.approx(0.5)
+    (seeds,) = [c for c in ax.collections if len(c.get_offsets()) == 9]
+    assert sorted(np.asarray(seeds.get_offsets())[:, 1]) == sorted(
+        v for seeds in values["lgae-mix"].values() for v in seeds
+    )
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels == ["LGAE-Mix (median of 3 seeds)", "LGAE-Mix, paper (JetNet)"]
 
 
 def test_tables_keep_the_papers_rows_and_say_what_is_not_comparable(runs):

@@ -227,7 +227,7 @@ def fig7(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
     epochs = sorted({(r.model, r.fraction, r.info.get("epochs")) for r in runs})
     caption = _caption(
         "Fig. 7: median |relative error| of the jet mass of QCD test jets against the fraction of the training "
-        "data; markers: median over seeds, band: their range",
+        "data; markers: median over seeds, band: their range, dots: each seed",
         source,
         model_runs,
         "Epochs trained per (model, fraction): " + ", ".join(f"{m} {f:g}: {e}" for m, f, e in epochs) + ".",

@@ -1,15 +1,18 @@
 """Fig. 7: reconstruction against the size of the training set.
 
 Median |relative error| of the jet mass on the QCD test set against the fraction of the training split,
-per model: the median over the seeds (markers and line) and their spread (min to max, band). On JetNet
-data the paper's curves (read off its figure) are drawn beside ours, dashed.
+per model: the median over the seeds (markers and line), their spread (min to max, band) and each seed
+(small dots). seaborn aggregates the replicas (``lineplot`` with a median estimator and a 100 %
+percentile interval). On JetNet data the paper's curves (read off its figure) are drawn beside ours,
+dashed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 
 from lgae.plots.style import COLOURS, add_footer, new_figure
@@ -27,25 +30,36 @@ def data_efficiency_figure(
     footer: str,
     paper: Mapping[str, tuple[list[float], list[float]]] | None = None,
 ) -> Figure:
-    """``values[model][fraction] = [per-seed median |δm/m|]``; ``paper[model] = (fractions, values)``."""
+    """Fig. 7 from per-seed values.
+
+    Args:
+        values: ``values[model][fraction]`` = the per-seed median |δm/m| of the QCD test jets.
+        labels: The legend name of each model.
+        footer: The caption printed under the axes.
+        paper: ``paper[model] = (fractions, values)``, the paper's curve, drawn dashed where given.
+
+    Returns:
+        The figure: one axes, log-log.
+    """
     fig, axes = new_figure(1, 1, (9, 7.5))
     ax = axes[0][0]
-    for model, per_fraction in values.items():
-        fractions = np.array(sorted(per_fraction))
-        seeds = [np.asarray(per_fraction[f], dtype=float) for f in fractions]
-        median = np.array([np.median(s) for s in seeds])
-        colour = COLOURS.get(model, "black")
-        ax.plot(
-            fractions,
-            median,
-            "o-",
-            color=colour,
-            label=f"{labels[model]} ({_seeds(max(map(len, seeds)))})",
-        )
-        ax.fill_between(
-            fractions, [s.min() for s in seeds], [s.max() for s in seeds], color=colour, alpha=0.2
-        )
+    rows = [
+        (model, f"{labels[model]} ({_seeds(max(map(len, per_fraction.values())))})", fraction, value)
+        for model, per_fraction in values.items()
+        for fraction, seeds in per_fraction.items()
+        for value in seeds
+    ]
+    points = pd.DataFrame(rows, columns=["model", "label", "fraction", "value"])
+    palette = {
+        label: COLOURS.get(model, "black") for model, label in zip(points.model, points.label, strict=True)
+    }
+    seeds = {"data": points, "x": "fraction", "y": "value", "hue": "label", "palette": palette, "ax": ax}
+    # the band runs from the smallest to the largest seed (a 100 % percentile interval)
+    sns.lineplot(**seeds, estimator="median", errorbar=("pi", 100), marker="o", err_kws={"alpha": 0.2})
+    sns.scatterplot(**seeds, s=18, alpha=0.6, legend=False)
+    for model in values:
         if paper and model in paper:
+            colour = COLOURS.get(model, "black")
             ax.plot(*paper[model], "--", color=colour, alpha=0.7, label=f"{labels[model]}, paper (JetNet)")
     ax.set_xscale("log")
     ax.set_yscale("log")
