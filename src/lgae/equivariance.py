@@ -23,13 +23,29 @@ from lgae import lorentz
 
 
 def paper_deviation(transformed_output: torch.Tensor, expected: torch.Tensor) -> float:
-    """Eq. 13 of the paper."""
+    """Eq. 13 of the paper: the relative difference of the means, ``|(mean(got) − mean(expected)) / mean(expected)|``.
+
+    Args:
+        transformed_output: ``fn(Λ p)``, any shape.
+        expected: ``Λ fn(p)``, the same shape.
+
+    Returns:
+        The deviation (a float).
+    """
     reference = expected.mean()
     return float(((transformed_output.mean() - reference) / reference).abs())
 
 
 def max_deviation(transformed_output: torch.Tensor, expected: torch.Tensor) -> float:
-    """Largest component-wise difference relative to the largest component."""
+    """Largest component-wise difference relative to the largest component.
+
+    Args:
+        transformed_output: ``fn(Λ p)``, any shape.
+        expected: ``Λ fn(p)``, the same shape.
+
+    Returns:
+        ``max |got − expected| / max |expected|``.
+    """
     return float((transformed_output - expected).abs().max() / expected.abs().max())
 
 
@@ -50,9 +66,18 @@ def transform_deviation(
     lam: torch.Tensor,
     output: torch.Tensor | None = None,
 ) -> tuple[float, float]:
-    """(paper, strict) deviations of ``fn(Λ p, mask)`` from ``Λ fn(p, mask)``; ``fn`` returns 4-vectors.
+    """(paper, strict) deviations of ``fn(Λ p, mask)`` from ``Λ fn(p, mask)``.
 
-    ``output`` is ``fn(p4, mask)`` when the caller has it already (a scan computes it once)."""
+    Args:
+        fn: The map under test, ``fn(p4 [B, N, 4], mask [B, N]) -> 4-vectors [B, ..., 4]``.
+        p4: Input 4-momenta ``[B, N, 4]``.
+        mask: Real particles ``[B, N]``.
+        lam: Λ ``[4, 4]``.
+        output: ``fn(p4, mask)`` when the caller has it already (a scan computes it once).
+
+    Returns:
+        ``(paper_deviation, max_deviation)``.
+    """
     with torch.no_grad():
         expected = lorentz.apply(lam, fn(p4, mask) if output is None else output)
         got = fn(lorentz.apply(lam, p4), mask)
@@ -80,7 +105,18 @@ def boost_scan(
     rapidities: Sequence[float] = tuple(np.linspace(0.0, 10.0, 26)),
     direction: Sequence[float] = (0.0, 0.0, 1.0),
 ) -> list[ScanPoint]:
-    """Deviations under boosts along ``direction`` (the paper: z, rapidity 0 … 10)."""
+    """Deviations under boosts along ``direction`` (the paper: z, rapidity 0 … 10).
+
+    Args:
+        fn: The map under test, ``fn(p4 [B, N, 4], mask [B, N]) -> 4-vectors [B, ..., 4]``.
+        p4: Input 4-momenta ``[B, N, 4]``.
+        mask: Real particles ``[B, N]``.
+        rapidities: The boost rapidities to scan.
+        direction: The boost direction, a 3-vector.
+
+    Returns:
+        One [`ScanPoint`][lgae.equivariance.ScanPoint] per rapidity (γ = cosh rapidity).
+    """
     transforms = [(float(a), float(np.cosh(a)), lorentz.boost(float(a), direction)) for a in rapidities]
     return _scan(fn, p4, mask, transforms)
 
@@ -92,5 +128,16 @@ def rotation_scan(
     angles: Sequence[float] = tuple(np.linspace(0.0, 2 * np.pi, 26)),
     axis: Sequence[float] = (0.0, 0.0, 1.0),
 ) -> list[ScanPoint]:
-    """Deviations under rotations about ``axis`` (the paper: z, angle 0 … 2π)."""
+    """Deviations under rotations about ``axis`` (the paper: z, angle 0 … 2π).
+
+    Args:
+        fn: The map under test, ``fn(p4 [B, N, 4], mask [B, N]) -> 4-vectors [B, ..., 4]``.
+        p4: Input 4-momenta ``[B, N, 4]``.
+        mask: Real particles ``[B, N]``.
+        angles: The rotation angles to scan, in radians.
+        axis: The rotation axis, a 3-vector.
+
+    Returns:
+        One [`ScanPoint`][lgae.equivariance.ScanPoint] per angle (γ = 1).
+    """
     return _scan(fn, p4, mask, [(float(t), 1.0, lorentz.rotation(float(t), axis)) for t in angles])

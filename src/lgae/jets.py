@@ -31,7 +31,15 @@ def _full_mask(p4: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
 
 
 def sanitize_p4(p4: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """``p4`` with padded slots replaced by zeros (``torch.where``, so garbage, inf or NaN cannot leak)."""
+    """``p4`` with padded slots replaced by zeros (``torch.where``, so garbage, inf or NaN cannot leak).
+
+    Args:
+        p4: 4-momenta ``[..., N, 4]``.
+        mask: Real particles ``[..., N]``; None: all real (``p4`` is returned as is).
+
+    Returns:
+        ``[..., N, 4]``, zero in the padded slots.
+    """
     if mask is None:
         return p4
     keep = _full_mask(p4, mask).unsqueeze(-1)
@@ -39,7 +47,15 @@ def sanitize_p4(p4: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
 
 
 def jet_p4(p4: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Jet 4-momentum [..., 4]: the sum over the real particles of ``p4`` [..., N, 4]."""
+    """The jet's 4-momentum: the sum over its real particles.
+
+    Args:
+        p4: Particle 4-momenta ``[..., N, 4]``.
+        mask: Real particles ``[..., N]``; None: all.
+
+    Returns:
+        ``[..., 4]``.
+    """
     return sanitize_p4(p4, mask).sum(dim=-2)
 
 
@@ -49,6 +65,12 @@ def ptetaphi(p4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
     Where pT = 0 the direction is undefined: pT, η and φ are reported as 0 and get zero gradient
     (``lorentz.ptetaphi_from_p4`` gives the same values but NaN gradients there, from ``hypot`` and
     ``atan2`` at the origin).
+
+    Args:
+        p4: 4-vectors ``[..., 4]``.
+
+    Returns:
+        ``(pt, eta, phi)``, each ``[...]``.
     """
     px, py, pz = p4[..., 1], p4[..., 2], p4[..., 3]
     pt2 = px * px + py * py
@@ -67,11 +89,18 @@ def ptetaphi(p4: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor
 def relative_coordinates(
     p4: torch.Tensor, mask: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Particles relative to their jet axis.
+    """Particles relative to their jet axis (the sum of the real particles' 4-momenta).
 
-    Returns ``(rel, jet_pt, jet_eta, jet_phi)``: ``rel`` [B, N, 3] ordered (pt_rel, eta_rel, phi_rel),
-    exactly zero in padded slots, and the jet's pT, η, φ [B]. A jet without real particles (or with
-    zero pT) gets the axis pT = 1, η = φ = 0 so that nothing divides by zero.
+    A jet without real particles (or with zero pT) gets the axis pT = 1, η = φ = 0 so that nothing
+    divides by zero.
+
+    Args:
+        p4: Particle 4-momenta ``[B, N, 4]``.
+        mask: Real particles ``[B, N]``; None: all.
+
+    Returns:
+        ``(rel, jet_pt, jet_eta, jet_phi)``: ``rel`` ``[B, N, 3]`` ordered (pt_rel, eta_rel, phi_rel),
+        exactly zero in padded slots, and the jet's pT, η, φ ``[B]``.
     """
     keep = _full_mask(p4, mask)
     clean = sanitize_p4(p4, keep)
@@ -97,10 +126,20 @@ def absolute_p4(
     jet_phi: torch.Tensor,
     mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Massless ``(E, px, py, pz)`` [B, N, 4] from relative coordinates ``rel`` [B, N, 3] and a jet axis [B].
+    """Massless ``(E, px, py, pz)`` from relative coordinates and a jet axis.
 
-    The inverse of :func:`relative_coordinates` for massless particles. ``pt_rel`` is used as given
-    (callers that want to forbid negative pT clamp it first); padded slots of ``mask`` come out zero.
+    The inverse of [`relative_coordinates`][lgae.jets.relative_coordinates] for massless particles.
+    ``pt_rel`` is used as given (callers that want to forbid negative pT clamp it first).
+
+    Args:
+        rel: ``[B, N, 3]`` (pt_rel, eta_rel, phi_rel).
+        jet_pt: The axis's pT ``[B]``.
+        jet_eta: Its η ``[B]``.
+        jet_phi: Its φ ``[B]``.
+        mask: Real particles ``[B, N]``; padded slots come out zero. None: all.
+
+    Returns:
+        4-momenta ``[B, N, 4]``.
     """
     pt = rel[..., 0] * jet_pt.unsqueeze(-1)
     eta = rel[..., 1] + jet_eta.unsqueeze(-1)
@@ -112,7 +151,15 @@ def absolute_p4(
 
 
 def jet_features(p4: torch.Tensor, mask: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """Jet mass (signed, see ``lorentz.mass_from_p4``), pT, η and φ [B] of the summed real particles."""
+    """Jet mass, pT, η and φ of the summed real particles.
+
+    Args:
+        p4: Particle 4-momenta ``[B, N, 4]``.
+        mask: Real particles ``[B, N]``; None: all.
+
+    Returns:
+        ``{"mass", "pt", "eta", "phi"}``, each ``[B]``; the mass is signed (``lorentz.mass_from_p4``).
+    """
     total = jet_p4(p4, mask)
     pt, eta, phi = ptetaphi(total)
     return {"mass": mass_from_p4(total), "pt": pt, "eta": eta, "phi": phi}

@@ -27,19 +27,42 @@ METRIC_DIAG = (1.0, -1.0, -1.0, -1.0)
 
 
 def metric(dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> torch.Tensor:
-    """The Minkowski metric ``diag(1, -1, -1, -1)``, in float64 unless ``dtype`` says otherwise."""
+    """The Minkowski metric ``diag(1, -1, -1, -1)``.
+
+    Args:
+        dtype: The matrix's dtype; ``None``: float64.
+        device: Where the matrix lives.
+
+    Returns:
+        The metric ``g`` ``[4, 4]``.
+    """
     import torch
 
     return torch.diag(torch.tensor(METRIC_DIAG, dtype=dtype or torch.float64, device=device))
 
 
 def minkowski_dot(a: Array, b: Array) -> Array:
-    """Bilinear Minkowski product ``a0 b0 - a.b`` over the last axis (no complex conjugation)."""
+    """Bilinear Minkowski product ``a0 b0 - a.b`` over the last axis (no complex conjugation).
+
+    Args:
+        a: 4-vectors ``[..., 4]`` (numpy or torch, real or complex).
+        b: 4-vectors ``[..., 4]``, broadcastable against ``a``.
+
+    Returns:
+        The products ``[...]``, of the inputs' kind.
+    """
     return a[..., 0] * b[..., 0] - a[..., 1] * b[..., 1] - a[..., 2] * b[..., 2] - a[..., 3] * b[..., 3]
 
 
 def minkowski_norm2(a: Array) -> Array:
-    """Squared Minkowski norm ``a.a``: the invariant mass squared of a 4-momentum."""
+    """Squared Minkowski norm ``a.a``: the invariant mass squared of a 4-momentum.
+
+    Args:
+        a: 4-vectors ``[..., 4]``.
+
+    Returns:
+        ``a.a`` ``[...]``.
+    """
     return minkowski_dot(a, a)
 
 
@@ -57,7 +80,18 @@ def _unit(direction: Array) -> np.ndarray:
 
 
 def boost(rapidity: float, direction: Array = (0.0, 0.0, 1.0)) -> torch.Tensor:
-    """Pure boost of the given rapidity along ``direction`` (γ = cosh rapidity)."""
+    """Pure boost of the given rapidity along ``direction`` (γ = cosh rapidity).
+
+    Args:
+        rapidity: The rapidity ζ (any sign).
+        direction: The boost direction, a non-zero 3-vector (normalised here).
+
+    Returns:
+        Λ ``[4, 4]`` (float64) acting on column 4-vectors: ``p' = Λ p``.
+
+    Raises:
+        ValueError: ``direction`` has no length (zero or NaN).
+    """
     n = _unit(direction)
     ch, sh = math.cosh(rapidity), math.sinh(rapidity)
     lam = np.eye(4)
@@ -71,7 +105,18 @@ def boost(rapidity: float, direction: Array = (0.0, 0.0, 1.0)) -> torch.Tensor:
 
 
 def rotation(angle: float, axis: Array = (0.0, 0.0, 1.0)) -> torch.Tensor:
-    """Rotation by ``angle`` (right-handed) about ``axis``, acting on the spatial components."""
+    """Rotation by ``angle`` (right-handed) about ``axis``, acting on the spatial components.
+
+    Args:
+        angle: The angle in radians.
+        axis: The rotation axis, a non-zero 3-vector (normalised here).
+
+    Returns:
+        Λ ``[4, 4]`` (float64).
+
+    Raises:
+        ValueError: ``axis`` has no length (zero or NaN).
+    """
     n = _unit(axis)
     k = np.array([[0.0, -n[2], n[1]], [n[2], 0.0, -n[0]], [-n[1], n[0], 0.0]])
     r = np.eye(3) + math.sin(angle) * k + (1.0 - math.cos(angle)) * (k @ k)
@@ -89,6 +134,13 @@ def random_lorentz(
 
     The rotation is uniform (Haar) on SO(3); the boost has a uniform random direction and a rapidity
     drawn uniformly in ``[0, max_rapidity]``.
+
+    Args:
+        generator: A numpy generator, or a seed for one (``None``: fresh entropy).
+        max_rapidity: The largest boost rapidity.
+
+    Returns:
+        Λ ``[4, 4]`` (float64).
     """
     gen = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
     quat = gen.normal(size=4)
@@ -111,12 +163,28 @@ def random_lorentz(
 
 
 def apply(lam: torch.Tensor, p4: torch.Tensor) -> torch.Tensor:
-    """Transform 4-vectors in the last axis: ``p' = Λ p``."""
+    """Transform 4-vectors in the last axis: ``p' = Λ p``.
+
+    Args:
+        lam: Λ ``[4, 4]`` (cast to the dtype and device of ``p4``).
+        p4: 4-vectors ``[..., 4]``.
+
+    Returns:
+        Λ p ``[..., 4]``.
+    """
     return p4 @ lam.to(dtype=p4.dtype, device=p4.device).transpose(-1, -2)
 
 
 def is_lorentz(lam: torch.Tensor, atol: float = 1e-9) -> bool:
-    """Whether ``lam`` preserves the metric, has det +1 and keeps the time direction."""
+    """Whether ``lam`` preserves the metric, has det +1 and keeps the time direction.
+
+    Args:
+        lam: A matrix ``[4, 4]``.
+        atol: The tolerance on ``Λᵀ g Λ = g``, relative to the largest entry of Λ squared.
+
+    Returns:
+        True for an element of SO⁺(3,1).
+    """
     import torch
 
     g = metric(lam.dtype, lam.device)
@@ -126,11 +194,16 @@ def is_lorentz(lam: torch.Tensor, atol: float = 1e-9) -> bool:
 
 
 def generators(dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Hermitian-convention generators (J, K), each [3, 4, 4], of the 4-vector representation.
+    """Hermitian-convention generators (J, K) of the 4-vector representation.
 
     ``rotation(θ, e_k) = exp(-i θ J_k)`` and ``boost(ζ, e_k) = exp(-i ζ K_k)``; they satisfy
-    ``[J_a, J_b] = i ε J_c``, ``[J_a, K_b] = i ε K_c``, ``[K_a, K_b] = -i ε J_c``. complex128 unless
-    ``dtype`` says otherwise.
+    ``[J_a, J_b] = i ε J_c``, ``[J_a, K_b] = i ε K_c``, ``[K_a, K_b] = -i ε J_c``.
+
+    Args:
+        dtype: A complex dtype; ``None``: complex128.
+
+    Returns:
+        ``(J, K)``, each ``[3, 4, 4]``.
     """
     import torch
 
@@ -169,12 +242,29 @@ def _xp(x: Array) -> Any:
 
 
 def wrap_phi(phi: Array) -> Array:
-    """Wrap an angle into ``[-π, π)``."""
+    """Wrap an angle into ``[-π, π)``.
+
+    Args:
+        phi: Angles, any shape (numpy, torch or a float).
+
+    Returns:
+        The wrapped angles, same shape and kind.
+    """
     return (phi + math.pi) % (2 * math.pi) - math.pi
 
 
 def p4_from_ptetaphi(pt: Array, eta: Array, phi: Array, mass: Array | float = 0.0) -> Array:
-    """Cartesian ``(E, px, py, pz)`` from transverse momentum, pseudorapidity, azimuth and mass."""
+    """Cartesian ``(E, px, py, pz)`` from transverse momentum, pseudorapidity, azimuth and mass.
+
+    Args:
+        pt: Transverse momenta ``[...]``.
+        eta: Pseudorapidities ``[...]``.
+        phi: Azimuths ``[...]``.
+        mass: Masses ``[...]`` or one number (0: massless, then ``E = |p|`` exactly).
+
+    Returns:
+        4-momenta ``[..., 4]``, of the inputs' kind.
+    """
     xp = _xp(pt)
     px = pt * xp.cos(phi)
     py = pt * xp.sin(phi)
@@ -185,7 +275,15 @@ def p4_from_ptetaphi(pt: Array, eta: Array, phi: Array, mass: Array | float = 0.
 
 
 def ptetaphi_from_p4(p4: Array, eps: float = 0.0) -> tuple[Array, Array, Array]:
-    """``(pT, η, φ)`` of 4-vectors; η of a particle with zero pT is reported as 0."""
+    """``(pT, η, φ)`` of 4-vectors; η of a particle with pT ≤ ``eps`` is reported as 0.
+
+    Args:
+        p4: 4-vectors ``[..., 4]``.
+        eps: The pT at or below which η is 0.
+
+    Returns:
+        ``(pt, eta, phi)``, each ``[...]``. Gradients are NaN at pT = 0: ``lgae.jets.ptetaphi`` avoids that.
+    """
     xp = _xp(p4)
     px, py, pz = p4[..., 1], p4[..., 2], p4[..., 3]
     pt = xp.hypot(px, py)
@@ -196,7 +294,14 @@ def ptetaphi_from_p4(p4: Array, eps: float = 0.0) -> tuple[Array, Array, Array]:
 
 
 def mass_from_p4(p4: Array) -> Array:
-    """Signed invariant mass ``sign(m²) sqrt(|m²|)`` (negative for numerically spacelike sums)."""
+    """Signed invariant mass ``sign(m²) sqrt(|m²|)`` (negative for numerically spacelike sums).
+
+    Args:
+        p4: 4-vectors ``[..., 4]``.
+
+    Returns:
+        Masses ``[...]``.
+    """
     xp = _xp(p4)
     m2 = minkowski_norm2(p4)
     return xp.sign(m2) * xp.sqrt(xp.abs(m2))

@@ -37,13 +37,28 @@ def _real_dtype(dtype: torch.dtype) -> torch.dtype:
 
 
 def gamma(lam: torch.Tensor) -> float:
-    """The Lorentz factor of Λ (its 00 entry: cosh of the rapidity of its boost part)."""
+    """The Lorentz factor of Λ (its 00 entry: cosh of the rapidity of its boost part).
+
+    Args:
+        lam: Λ ``[4, 4]``.
+
+    Returns:
+        γ ≥ 1.
+    """
     return float(lam[0, 0])
 
 
 def lorentz_tolerance(dtype: torch.dtype, lam: torch.Tensor | None, bound: float) -> float:
-    """``bound · ε(dtype) · γ(Λ)²``: the tolerance on the strict deviation for transformation ``lam``
-    (γ = 1 when None, e.g. for a pure rotation) computed in ``dtype``."""
+    """``bound · ε(dtype) · γ(Λ)²``: the tolerance on the strict deviation for transformation ``lam``.
+
+    Args:
+        dtype: The dtype the model computes in (its machine ε; complex dtypes use their real part's).
+        lam: Λ ``[4, 4]``, or None for γ = 1 (e.g. a pure rotation).
+        bound: The measured constant in units of ε γ² (docs/numerics.md).
+
+    Returns:
+        The tolerance.
+    """
     dtype = _real_dtype(dtype)
     g = 1.0 if lam is None else gamma(lam)
     return bound * torch.finfo(dtype).eps * g * g
@@ -80,8 +95,17 @@ def _pairs(got: Any, expected: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def deviation(got: Any, expected: Any) -> float:
-    """Strict relative deviation, the largest over the parts: ``max |a - b| / max |b|`` (NaN stays NaN,
-    and an expected part that is exactly zero compares absolutely)."""
+    """Strict relative deviation, the largest over the parts: ``max |a - b| / max |b|``.
+
+    NaN stays NaN, and an expected part that is exactly zero compares absolutely.
+
+    Args:
+        got: A tensor, or a structure of them (tuple, list, dict, dataclass).
+        expected: The same structure.
+
+    Returns:
+        The largest deviation over the parts.
+    """
     worst = 0.0
     for a, b in _pairs(got, expected):
         if a.numel() == 0:
@@ -95,7 +119,15 @@ def deviation(got: Any, expected: Any) -> float:
 
 
 def per_sample_deviation(got: torch.Tensor, expected: torch.Tensor) -> torch.Tensor:
-    """Strict relative deviation of each sample (leading dimension), e.g. per jet."""
+    """Strict relative deviation of each sample (leading dimension), e.g. per jet.
+
+    Args:
+        got: ``[B, ...]``.
+        expected: ``[B, ...]``.
+
+    Returns:
+        ``[B]``: ``max |got − expected| / max |expected|`` within each sample.
+    """
     diff = (got - expected).abs().flatten(start_dim=1).amax(dim=1)
     return diff / expected.abs().flatten(start_dim=1).amax(dim=1)
 
@@ -113,10 +145,25 @@ def assert_equivariant(
 ) -> float:
     """Assert ``fn(*transform_inputs(*inputs)) ≈ transform_output(fn(*inputs))``; return the deviation.
 
-    ``transform_output`` None means invariance (the output must not change). ``reduce="median"``
-    bounds the median sample (leading dimension) of a single-tensor output instead of the worst one.
-    ``output`` is ``fn(*inputs)`` when the caller has it already: a scan over many transformations
-    then runs the model once per transformation, not twice.
+    Args:
+        fn: The map under test.
+        inputs: Its arguments.
+        transform_inputs: Maps the arguments to the transformed ones.
+        transform_output: Maps an output to the expected transformed output; None means invariance
+            (the output must not change).
+        tolerance: The largest deviation allowed (e.g. from [`lorentz_tolerance`][lgae.testing.lorentz_tolerance]).
+        reduce: ``"max"`` bounds the worst sample; ``"median"`` the median sample (leading dimension) of
+            a single-tensor output.
+        what: Names the map in the error message.
+        output: ``fn(*inputs)`` when the caller has it already: a scan over many transformations then
+            runs the model once per transformation, not twice.
+
+    Returns:
+        The measured deviation.
+
+    Raises:
+        AssertionError: The deviation exceeds ``tolerance`` (or is NaN), or the expected output is exactly
+            zero, so that the test would prove nothing.
     """
     with torch.no_grad():
         if output is None:

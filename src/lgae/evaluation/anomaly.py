@@ -35,7 +35,15 @@ def _checked(scores: np.ndarray, what: str) -> np.ndarray:
 
 
 def roc(background: np.ndarray, signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """ROC curve ``(ε_b, ε_s)``: the background and signal efficiencies of every threshold on the score."""
+    """ROC curve: the background and signal efficiencies of every threshold on the score.
+
+    Args:
+        background: Scores of background jets ``[Nb]`` (higher = more anomalous).
+        signal: Scores of signal jets ``[Ns]``.
+
+    Returns:
+        ``(ε_b, ε_s)``, each ``[T]``.
+    """
     background = _checked(background, "background")
     signal = _checked(signal, "signal")
     labels = np.concatenate([np.zeros(background.size), np.ones(signal.size)])
@@ -44,7 +52,16 @@ def roc(background: np.ndarray, signal: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def signal_efficiency(fpr: np.ndarray, tpr: np.ndarray, background_efficiency: float) -> float:
-    """ε_s at ε_b, linearly interpolated on the ROC (at a vertical step: its top)."""
+    """ε_s at ε_b, linearly interpolated on the ROC (at a vertical step: its top).
+
+    Args:
+        fpr: ε_b of the ROC ``[T]``, ascending.
+        tpr: ε_s of the ROC ``[T]``.
+        background_efficiency: The ε_b at which to read ε_s.
+
+    Returns:
+        ε_s.
+    """
     # fpr is non-decreasing; np.interp takes the last point at or below ε_b and the first above it,
     # i.e. it follows the straight segments of the curve and the top of a vertical step
     return float(np.interp(background_efficiency, fpr, tpr))
@@ -56,8 +73,17 @@ def anomaly_metrics(
     signals: Sequence[str],
     efficiencies: Sequence[float] = BACKGROUND_EFFICIENCIES,
 ) -> dict[str, Any]:
-    """AUC and ε_s(ε_b) of every score (``scores[class][score] = per-jet values``) for each signal class
-    and for the signals combined, against the background classes together."""
+    """AUC and ε_s(ε_b) of every score, per signal class and for the signals combined.
+
+    Args:
+        scores: ``scores[class][score]`` = per-jet values ``[N_class]``.
+        background: The background classes, taken together.
+        signals: The signal classes.
+        efficiencies: The ε_b at which to report ε_s.
+
+    Returns:
+        Per score and signal (and ``"combined"``): the AUC and ε_s at each ε_b.
+    """
     names = sorted(set.intersection(*(set(scores[c]) for c in (*background, *signals)))) if signals else []
     out: dict[str, Any] = {"background": list(background), "signals": list(signals), "scores": {}}
     for name in names:

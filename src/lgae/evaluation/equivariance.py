@@ -26,7 +26,18 @@ CHUNK = 256  # jets per forward pass in the scans
 
 
 def scan_model(model: JetAutoencoder, p4: np.ndarray, mask: np.ndarray, device: torch.device | str) -> dict:
-    """Boost and rotation scans of ``model``'s reconstructed 4-momenta on the jets ``p4``, ``mask``."""
+    """Boost and rotation scans of a model's reconstructed 4-momenta, in float64.
+
+    Args:
+        model: A trained autoencoder (copied to float64; the original is untouched).
+        p4: Jets ``[B, N, 4]``.
+        mask: Real particles ``[B, N]``.
+        device: Where the scans run.
+
+    Returns:
+        ``{"jets", "dtype", "boost_z": [point, …], "rotation_z": [point, …]}``, each point a
+        [`ScanPoint`][lgae.equivariance.ScanPoint] as a dict.
+    """
     model64 = copy.deepcopy(model).to(device=device, dtype=torch.float64).eval()
     p4_t = torch.as_tensor(p4, dtype=torch.float64, device=device)
     mask_t = torch.as_tensor(mask, device=device)
@@ -56,7 +67,16 @@ def scan_model(model: JetAutoencoder, p4: np.ndarray, mask: np.ndarray, device: 
 
 
 def summarize(scans: dict[str, Any]) -> dict[str, Any]:
-    """The largest deviations of each scan (both measures), for the claims and the tables."""
+    """The largest deviations of each scan (both measures), for the claims and the tables.
+
+    Args:
+        scans: The output of [`scan_model`][lgae.evaluation.equivariance.scan_model], or a record
+            ``{"reason": …}`` of why a model was not scanned.
+
+    Returns:
+        ``{"scanned", "jets", "<scan>_<paper|strict>_max", "<scan>_gamma_max"}``, or
+        ``{"scanned": False, "reason"}``.
+    """
     if not scans.get("scanned", True):
         return {"scanned": False, "reason": scans.get("reason", "")}
     out: dict[str, Any] = {"scanned": True, "jets": scans["jets"]}

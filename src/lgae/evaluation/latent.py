@@ -27,7 +27,15 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def latent_part(vectors: np.ndarray, part: Part = "imag") -> np.ndarray:
-    """The real 4-vectors [N, V, 4] of one part of complex latent vectors [N, V, 4]."""
+    """One part of complex latent vectors.
+
+    Args:
+        vectors: Complex latent 4-vectors ``[N, V, 4]``.
+        part: ``"imag"`` (the paper's) or ``"real"``.
+
+    Returns:
+        Real 4-vectors ``[N, V, 4]``.
+    """
     if part == "imag":
         return np.imag(vectors).astype(np.float64)
     if part == "real":
@@ -36,7 +44,15 @@ def latent_part(vectors: np.ndarray, part: Part = "imag") -> np.ndarray:
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
-    """Pearson's correlation coefficient of two samples (NaN when either is constant)."""
+    """Pearson's correlation coefficient of two samples.
+
+    Args:
+        x: ``[N]``.
+        y: ``[N]``.
+
+    Returns:
+        r, or NaN when either sample is constant.
+    """
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.size != y.size or x.size < 2:
@@ -47,7 +63,15 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def vector_masses(vectors: np.ndarray, part: Part = "imag") -> tuple[np.ndarray, np.ndarray]:
-    """Invariant masses squared p² of each latent vector [N, V] and of their sum [N], of one part."""
+    """Invariant masses squared p² of each latent vector and of their sum, of one part.
+
+    Args:
+        vectors: Complex latent 4-vectors ``[N, V, 4]``.
+        part: ``"imag"`` or ``"real"``.
+
+    Returns:
+        ``(per_vector [N, V], of_the_sum [N])``.
+    """
     real = latent_part(vectors, part)
     return minkowski_norm2(real), minkowski_norm2(real.sum(axis=1))
 
@@ -60,8 +84,16 @@ def _quantiles(values: np.ndarray) -> dict[str, float]:
 
 
 def latent_metrics(predictions: Mapping[str, Predictions], background: Sequence[str]) -> dict[str, Any]:
-    """Pearson r of the summed latent 4-vector (each part) with the jet 4-momentum on the QCD test jets,
-    and quantiles of the latent invariant masses per class. Empty for models without a Lorentz latent."""
+    """What the latent 4-vectors encode (Figs. 5, 6).
+
+    Args:
+        predictions: ``{class: Predictions}`` of one model.
+        background: The background classes, pooled as the QCD test jets.
+
+    Returns:
+        Pearson r of the summed latent 4-vector (each part) with the jet 4-momentum on the QCD test jets,
+        and quantiles of the latent invariant masses per class; empty for models without a Lorentz latent.
+    """
     if any("vectors" not in p.latent for p in predictions.values()):
         return {"lorentz_latent": False}
     qcd = [predictions[c] for c in background]

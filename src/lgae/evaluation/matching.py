@@ -21,9 +21,17 @@ def match_particles(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Optimal one-to-one pairs of real target and real output particles, jet by jet.
 
-    ``target`` [B, N, F], ``output`` [B, M, F], masks [B, N] and [B, M] (output: all real when None).
-    Returns flat index arrays ``(jet, target_slot, output_slot)`` of every matched pair, jets in order;
-    a jet with n and m real particles contributes min(n, m) pairs. The cost is the Euclidean distance.
+    The cost is the Euclidean distance (``scipy.optimize.linear_sum_assignment``); a jet with n and m
+    real particles contributes min(n, m) pairs.
+
+    Args:
+        target: Target particles ``[B, N, F]``.
+        output: Output particles ``[B, M, F]``.
+        target_mask: Real targets ``[B, N]``.
+        output_mask: Real outputs ``[B, M]``; None: all.
+
+    Returns:
+        Flat index arrays ``(jet, target_slot, output_slot)`` ``[P]`` of every matched pair, jets in order.
     """
     target = np.asarray(target, dtype=np.float64)
     output = np.asarray(output, dtype=np.float64)

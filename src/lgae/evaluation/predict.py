@@ -109,7 +109,20 @@ def predict_class(
     progress: bool = True,
     attrs: dict[str, Any] | None = None,
 ) -> Predictions:
-    """Run ``model`` on every jet of ``jets`` (one class, one split) in batches, without gradients."""
+    """Run a model on every jet of one class's split, in batches, without gradients.
+
+    Args:
+        model: A trained autoencoder.
+        jets: The processed jets of one class and split.
+        batch_size: Jets per forward pass.
+        device: Where the model runs.
+        with_emd: Also score every jet with the exact EMD (on the CPU).
+        progress: Show a progress bar.
+        attrs: Provenance stored with the predictions.
+
+    Returns:
+        Per jet: the input, the reconstruction, jet features, latent and anomaly scores.
+    """
     if len(jets) == 0:
         raise DataError(f"class {jets.jet_class} ({jets.split}): no jets to predict")
     if jets.p4.shape[1] != model.num_particles:

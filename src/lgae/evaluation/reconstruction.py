@@ -47,7 +47,17 @@ EPS = 1e-16
 def relative_error(
     recon: np.ndarray, target: np.ndarray, convention: Convention = "target", periodic: bool = False
 ) -> np.ndarray:
-    """Element-wise relative error of ``recon`` with respect to ``target`` (see the module docstring)."""
+    """Element-wise relative error of ``recon`` with respect to ``target`` (see the module docstring).
+
+    Args:
+        recon: Reconstructed values, any shape.
+        target: Target values, the same shape.
+        convention: ``"target"``: ``(x_rec − x_tgt) / x_tgt``; ``"authors"``: divided by ``x_rec + 1e-16``.
+        periodic: Azimuths: the difference is wrapped into [−π, π) first.
+
+    Returns:
+        The relative errors, the same shape (inf or NaN where the denominator is 0).
+    """
     recon = np.asarray(recon, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     diff = wrap_phi(recon - target) if periodic else recon - target
@@ -60,7 +70,14 @@ def relative_error(
 
 
 def error_summary(errors: np.ndarray) -> dict[str, float | int]:
-    """Median, IQR and median |error| of the finite errors, and how many there were."""
+    """Median, IQR and median |error| of the finite errors, and how many there were.
+
+    Args:
+        errors: Relative errors, any shape.
+
+    Returns:
+        ``{"median", "iqr", "median_abs", "n", "non_finite"}``; NaN statistics when no error is finite.
+    """
     errors = np.asarray(errors, dtype=np.float64).ravel()
     finite = errors[np.isfinite(errors)]
     if finite.size == 0:
@@ -89,7 +106,19 @@ def particle_errors(
     matching: Matching = "hungarian",
     convention: Convention = "target",
 ) -> dict[str, np.ndarray]:
-    """Relative errors of (pT_rel, η_rel, φ_rel) of every matched real particle, per feature."""
+    """Relative errors of (pT_rel, η_rel, φ_rel) of every matched real particle, per feature.
+
+    Args:
+        p4: Input 4-momenta ``[B, N, 4]``.
+        mask: Real input particles ``[B, N]``.
+        recon_p4: Reconstructed 4-momenta ``[B, M, 4]``.
+        recon_mask: Real output particles ``[B, M]``; None: all.
+        matching: ``"hungarian"`` pairs particles optimally per jet, ``"ordered"`` slot by slot.
+        convention: ``"target"``: ``(x_rec − x_tgt) / x_tgt``; ``"authors"``: divided by ``x_rec + 1e-16``.
+
+    Returns:
+        ``{"pt_rel", "eta_rel", "phi_rel"}``, each the errors of the matched pairs ``[P]``.
+    """
     recon_mask = mask if recon_mask is None else recon_mask
     target = _relative_features(p4, mask)
     output = _relative_features(recon_p4, recon_mask)
@@ -110,7 +139,17 @@ def particle_errors(
 def jet_errors(
     jet_features: np.ndarray, recon_jet_features: np.ndarray, convention: Convention = "target"
 ) -> dict[str, np.ndarray]:
-    """Relative errors of the jet features (columns :data:`~lgae.evaluation.predict.JET_FEATURES`)."""
+    """Relative errors of the jet features.
+
+    Args:
+        jet_features: Input jet features ``[B, F]``, columns ``JET_FEATURES`` of
+            ``lgae.evaluation.predict`` (mass, pt, eta, phi).
+        recon_jet_features: Reconstructed ones ``[B, F]``.
+        convention: ``"target"``: ``(x_rec − x_tgt) / x_tgt``; ``"authors"``: divided by ``x_rec + 1e-16``.
+
+    Returns:
+        ``{feature: errors [B]}`` (φ periodic).
+    """
     return {
         name: relative_error(
             recon_jet_features[:, k], jet_features[:, k], convention, periodic=name in PERIODIC
@@ -147,8 +186,18 @@ def reconstruction_metrics(
     matching: Matching = "hungarian",
     convention: Convention = "target",
 ) -> dict[str, Any]:
-    """Table 2/3 quantities for the QCD background (``"qcd"``: the background classes together) and for
-    every class separately. ``particle`` is None for a model without particle outputs (the CNNAE)."""
+    """Table 2/3 quantities for the QCD background and for every class separately.
+
+    Args:
+        predictions: ``{class: Predictions}`` of one model.
+        background: The background classes, pooled as ``"qcd"``.
+        matching: ``"hungarian"`` or ``"ordered"`` (see ``particle_errors``).
+        convention: ``"target"``: ``(x_rec − x_tgt) / x_tgt``; ``"authors"``: divided by ``x_rec + 1e-16``.
+
+    Returns:
+        Per group (``"qcd"`` and each class) the summaries of the particle features (None for a model
+        without particle outputs, the CNNAE) and of the jet features, with the settings used.
+    """
     errors = {c: _class_errors(p, matching, convention) for c, p in predictions.items()}
     groups = {
         "qcd": _summaries([errors[c] for c in background], sum(len(predictions[c]) for c in background))

@@ -18,10 +18,21 @@ from lgae.group.su2 import su2_cg_matrix
 
 @cache
 def clebsch_gordan(first: Irrep, second: Irrep, out: Irrep) -> torch.Tensor:
-    """H [out.dim, first.dim · second.dim] (float64) with ``z = H @ kron(x, y)`` equivariant.
+    """The Clebsch–Gordan map of ``first ⊗ second`` onto its ``out`` component (cached).
 
     ``kron(x, y)[i1 * second.dim + i2] = x[i1] y[i2]``; H is an isometry from the ``out`` component
     of the product (its rows are orthonormal).
+
+    Args:
+        first: The first factor's irrep.
+        second: The second factor's irrep.
+        out: An irrep of the Clebsch–Gordan series of ``first ⊗ second``.
+
+    Returns:
+        H ``[out.dim, first.dim · second.dim]`` (float64) with ``z = H @ kron(x, y)`` equivariant.
+
+    Raises:
+        ValueError: ``out`` does not occur in ``first ⊗ second``.
     """
     if out not in decompose(first, second):
         raise ValueError(f"{out} does not occur in {first} ⊗ {second}")

@@ -26,7 +26,15 @@ from lgae.group.su2 import su2_cg_matrix, su2_generators
 
 @dataclass(frozen=True, order=True)
 class Irrep:
-    """The irrep (m, n) = (m2/2, n2/2) of SO+(3,1)."""
+    """The irrep (m, n) = (m2/2, n2/2) of SO+(3,1).
+
+    Args:
+        m2: Twice m (a non-negative integer).
+        n2: Twice n (a non-negative integer).
+
+    Raises:
+        ValueError: ``m2`` or ``n2`` is negative, or m + n is not an integer (a spinor irrep of SL(2,C)).
+    """
 
     m2: int
     n2: int
@@ -62,7 +70,15 @@ VECTOR = Irrep(1, 1)
 
 
 def decompose(first: Irrep, second: Irrep) -> list[Irrep]:
-    """Irreps in ``first ⊗ second`` (Clebsch–Gordan series), ascending."""
+    """Irreps in ``first ⊗ second`` (the Clebsch–Gordan series), ascending.
+
+    Args:
+        first: The first factor.
+        second: The second factor.
+
+    Returns:
+        Every (m, n) with |m1 − m2| ≤ m ≤ m1 + m2 and |n1 − n2| ≤ n ≤ n1 + n2, once each.
+    """
     return [
         Irrep(m2, n2)
         for m2 in range(abs(first.m2 - second.m2), first.m2 + second.m2 + 1, 2)
@@ -72,7 +88,14 @@ def decompose(first: Irrep, second: Irrep) -> list[Irrep]:
 
 @cache
 def product_to_canonical(irrep: Irrep) -> torch.Tensor:
-    """Real orthogonal U [dim, dim]: canonical coordinates = U @ product-basis coordinates."""
+    """The change of basis from the product basis of (m, 0) ⊗ (0, n) to the canonical one.
+
+    Args:
+        irrep: The irrep (m, n).
+
+    Returns:
+        Real orthogonal U ``[dim, dim]``: canonical coordinates = U @ product-basis coordinates.
+    """
     rows = []
     for j2 in irrep.spins:
         cg = su2_cg_matrix(irrep.m2, irrep.n2, j2)  # [2m+1, 2n+1, 2j+1]
@@ -82,7 +105,14 @@ def product_to_canonical(irrep: Irrep) -> torch.Tensor:
 
 @cache
 def algebra(irrep: Irrep) -> tuple[torch.Tensor, torch.Tensor]:
-    """Generators (J, K), each [3, dim, dim] complex128, of the irrep in the canonical basis."""
+    """The Lie algebra of an irrep in the canonical basis.
+
+    Args:
+        irrep: The irrep.
+
+    Returns:
+        Generators ``(J, K)``, each complex128 ``[3, dim, dim]``.
+    """
     jm = su2_generators(irrep.m2)
     jn = su2_generators(irrep.n2)
     eye_m = torch.eye(irrep.m2 + 1, dtype=torch.complex128)
@@ -94,7 +124,16 @@ def algebra(irrep: Irrep) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def rep_matrix(irrep: Irrep, theta: torch.Tensor, zeta: torch.Tensor) -> torch.Tensor:
-    """D^(m,n)(Λ) [dim, dim] for ``Λ = exp(-i (θ·J + ζ·K))`` (θ, ζ real 3-vectors), complex128."""
+    """The representation matrix ``D^(m,n)(Λ)`` of ``Λ = exp(-i (θ·J + ζ·K))``.
+
+    Args:
+        irrep: The irrep (m, n).
+        theta: Rotation parameters θ, a real 3-vector.
+        zeta: Boost parameters ζ, a real 3-vector.
+
+    Returns:
+        complex128 ``[dim, dim]``.
+    """
     j, k = algebra(irrep)
     theta = torch.as_tensor(theta, dtype=torch.float64).to(torch.complex128)
     zeta = torch.as_tensor(zeta, dtype=torch.float64).to(torch.complex128)
@@ -103,7 +142,15 @@ def rep_matrix(irrep: Irrep, theta: torch.Tensor, zeta: torch.Tensor) -> torch.T
 
 
 def cartesian_matrix(theta: torch.Tensor, zeta: torch.Tensor) -> torch.Tensor:
-    """The real 4×4 Lorentz matrix ``exp(-i (θ·J + ζ·K))`` on Cartesian (E, px, py, pz), float64."""
+    """The real 4×4 Lorentz matrix ``exp(-i (θ·J + ζ·K))`` on Cartesian (E, px, py, pz).
+
+    Args:
+        theta: Rotation parameters θ, a real 3-vector.
+        zeta: Boost parameters ζ, a real 3-vector.
+
+    Returns:
+        Λ ``[4, 4]`` in float64, the same group element as ``rep_matrix(VECTOR, theta, zeta)``.
+    """
     j, k = lorentz.generators()
     theta = torch.as_tensor(theta, dtype=torch.float64).to(torch.complex128)
     zeta = torch.as_tensor(zeta, dtype=torch.float64).to(torch.complex128)
@@ -113,11 +160,14 @@ def cartesian_matrix(theta: torch.Tensor, zeta: torch.Tensor) -> torch.Tensor:
 
 @cache
 def cartesian_to_canonical() -> torch.Tensor:
-    """Unitary C [4, 4] with ``D^(1/2,1/2)(Λ) = C Λ C⁻¹``: canonical coordinates of a 4-vector = C @ p.
+    """Unitary C ``[4, 4]`` with ``D^(1/2,1/2)(Λ) = C Λ C⁻¹``: canonical coordinates of a 4-vector = C @ p.
 
     Found as the (one-dimensional, by Schur's lemma) space of intertwiners between the Cartesian
     generators and the canonical ones, with its phase fixed so that p_z maps to +1 times the j=1, μ=0
     component.
+
+    Returns:
+        C, complex128 ``[4, 4]``.
     """
     jc, kc = lorentz.generators()
     jv, kv = algebra(VECTOR)

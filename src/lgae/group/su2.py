@@ -13,7 +13,14 @@ import torch
 
 @cache
 def su2_generators(j2: int) -> torch.Tensor:
-    """Hermitian (J_x, J_y, J_z) of spin j = j2/2, [3, 2j+1, 2j+1] complex128."""
+    """Hermitian spin matrices of spin j = j2/2, in the basis m = -j, …, +j.
+
+    Args:
+        j2: Twice the spin (0, 1, 2, …).
+
+    Returns:
+        ``(J_x, J_y, J_z)`` as one complex128 tensor ``[3, 2j+1, 2j+1]``.
+    """
     j = j2 / 2
     ms = [-j + k for k in range(j2 + 1)]
     jz = torch.diag(torch.tensor(ms, dtype=torch.complex128))
@@ -28,7 +35,16 @@ def su2_generators(j2: int) -> torch.Tensor:
 
 @cache
 def su2_cg_matrix(j1_2: int, j2_2: int, j_2: int) -> torch.Tensor:
-    """<j1 m1; j2 m2 | j m> as a float64 tensor [2j1+1, 2j2+1, 2j+1] (zero unless m = m1 + m2)."""
+    """SU(2) Clebsch–Gordan coefficients ``<j1 m1; j2 m2 | j m>`` (exact, from sympy; cached).
+
+    Args:
+        j1_2: Twice the first spin.
+        j2_2: Twice the second spin.
+        j_2: Twice the coupled spin.
+
+    Returns:
+        float64 ``[2j1+1, 2j2+1, 2j+1]``, zero unless m = m1 + m2.
+    """
     # sympy here, not at the top: importing it costs ~1 s, and every process that imports the models
     # (a GNNAE's training, a figure) would pay it without ever building an LGAE
     from sympy import Rational

@@ -21,7 +21,16 @@ Features = dict[Irrep, torch.Tensor]
 
 
 def product_multiplicities(first: Iterable[Irrep], second: Iterable[Irrep], bound: Irrep) -> dict[Irrep, int]:
-    """How many channel blocks each output irrep receives from ``first ⊗ second`` after truncation."""
+    """How many channel blocks each output irrep receives from ``first ⊗ second`` after truncation.
+
+    Args:
+        first: The irreps of the first features.
+        second: The irreps of the second features.
+        bound: The largest irrep kept (``(m, n)`` with m ≤ bound.m and n ≤ bound.n).
+
+    Returns:
+        ``{output irrep: number of (first, second) pairs that produce it}``.
+    """
     counts: dict[Irrep, int] = {}
     for a in sorted(set(first)):
         for b in sorted(set(second)):
@@ -32,7 +41,17 @@ def product_multiplicities(first: Iterable[Irrep], second: Iterable[Irrep], boun
 
 
 def cg_product(first: Features, second: Features, bound: Irrep) -> Features:
-    """Channel-wise CG product ``first ⊗ second``, truncated at ``bound``; leading axes broadcast."""
+    """Channel-wise CG product ``first ⊗ second``, truncated at ``bound``; leading axes broadcast.
+
+    Args:
+        first: ``{Irrep: complex [..., C, dim]}``.
+        second: ``{Irrep: complex [..., C, dim]}``, the same C.
+        bound: The largest irrep kept.
+
+    Returns:
+        ``{Irrep: complex [..., C · multiplicity, dim]}``, the blocks of each output irrep in the order of
+        the sorted (first irrep, second irrep) pairs.
+    """
     pieces: dict[Irrep, list[torch.Tensor]] = {}
     for a in sorted(first):
         x = first[a]
@@ -48,11 +67,26 @@ def cg_product(first: Features, second: Features, bound: Irrep) -> Features:
 
 
 def concatenate(*features: Features) -> Features:
-    """Concatenate several features irrep by irrep along the channel axis (in argument order)."""
+    """Concatenate several features irrep by irrep along the channel axis (in argument order).
+
+    Args:
+        *features: Features ``{Irrep: [..., C_i, dim]}``; an irrep missing from one contributes nothing.
+
+    Returns:
+        ``{Irrep: [..., Σ C_i, dim]}``.
+    """
     irreps = sorted({irrep for f in features for irrep in f})
     return {irrep: torch.cat([f[irrep] for f in features if irrep in f], dim=-2) for irrep in irreps}
 
 
 def apply_representation(features: Features, matrices: dict[Irrep, torch.Tensor]) -> Features:
-    """Act with D(Λ) on every irrep: ``x → x @ D.T`` on the last axis."""
+    """Act with D(Λ) on every irrep: ``x → x @ D.T`` on the last axis.
+
+    Args:
+        features: ``{Irrep: complex [..., C, dim]}``.
+        matrices: ``{Irrep: D(Λ) [dim, dim]}`` for every irrep of ``features``.
+
+    Returns:
+        The transformed features, same shapes.
+    """
     return {irrep: x @ matrices[irrep].to(x).T for irrep, x in features.items()}

@@ -41,30 +41,78 @@ class JetAutoencoder(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> Any:
-        """Latent representation of a batch of jets."""
+        """Latent representation of a batch of jets.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]`` (E, px, py, pz).
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            The model's latent (a tensor, or a structure of tensors for the LGAE).
+        """
 
     @abc.abstractmethod
     def decode(self, latent: Any) -> torch.Tensor:
-        """Native reconstruction from a latent."""
+        """Native reconstruction from a latent.
+
+        Args:
+            latent: What ``encode`` returned.
+
+        Returns:
+            The reconstruction in ``output_space``: ``[B, M, 4]``, ``[B, M, 3]`` or an image ``[B, C, H, W]``.
+        """
 
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(p4, mask))
 
     def reconstruct(self, p4: torch.Tensor, mask: torch.Tensor) -> tuple[Any, torch.Tensor]:
-        """The latent and the native reconstruction of a batch: ``forward``, keeping the latent."""
+        """The latent and the native reconstruction of a batch: ``forward``, keeping the latent.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]`` (E, px, py, pz).
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``(latent, reconstruction)``.
+        """
         latent = self.encode(p4, mask)
         return latent, self.decode(latent)
 
     def latent_arrays(self, latent: Any) -> dict[str, torch.Tensor]:
-        """The latent as named tensors with the jet as first axis (what prediction files store)."""
+        """The latent as named tensors with the jet as first axis (what prediction files store).
+
+        Args:
+            latent: What ``encode`` returned.
+
+        Returns:
+            ``{name: tensor [B, ...]}``.
+        """
         return {"values": latent}
 
     def target(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The input in the native output space (LGAE: the masked 4-momenta)."""
+        """The input in the native output space (LGAE: the masked 4-momenta).
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]`` (E, px, py, pz).
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            What a reconstruction is compared with by the loss.
+        """
         return p4 * mask.unsqueeze(-1).to(p4.dtype)
 
     def output_to_p4(self, output: torch.Tensor, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Absolute 4-momenta [B, M, 4] of a native reconstruction (LGAE: the output itself)."""
+        """Absolute 4-momenta of a native reconstruction (LGAE: the output itself).
+
+        Args:
+            output: The native reconstruction.
+            p4: Input 4-momenta ``[B, N, 4]`` (E, px, py, pz).
+            mask: Real particles ``[B, N]`` (bool).
+                The input supplies what the output space leaves out (e.g. the jet axis of relative coordinates).
+
+        Returns:
+            ``[B, M, 4]``.
+        """
         del p4, mask
         return output
 
@@ -76,8 +124,13 @@ class JetAutoencoder(nn.Module, abc.ABC):
     def compression_rate(self, convention: CompressionConvention = "table") -> float:
         """Latent size over input size.
 
-        ``"text"`` is the paper's definition, latent size / (30 × 3 = 90). ``"table"`` is what its tables
-        print: the same for the GNNAE and CNNAE, but latent size / (30 × 4 = 120) for the LGAE.
+        Args:
+            convention: ``"text"`` is the paper's definition, latent size / (30 × 3 = 90). ``"table"`` is
+                what its tables print: the same for the GNNAE and CNNAE, but latent size / (30 × 4 = 120)
+                for the LGAE.
+
+        Returns:
+            The rate.
         """
         if convention == "text":
             per_particle = INPUT_FEATURES_PER_PARTICLE

@@ -50,7 +50,18 @@ class _SameConvTranspose(nn.Module):
 
 
 class CNNAE(JetAutoencoder):
-    """Jet-image autoencoder; input/output/target are images [B, 1, npix, npix] summing to 1."""
+    """Jet-image autoencoder; input, output and target are images ``[B, 1, npix, npix]`` summing to 1.
+
+    Args:
+        latent_dim: dim(L).
+        num_particles: N, the particle slots of an input jet.
+        npix: Pixels per side, a multiple of 4 (two stride-2 layers).
+        max_r: The image's half-width in η and φ around the jet axis.
+        channels: The convolutions' channels.
+
+    Raises:
+        ValueError: A size out of range.
+    """
 
     output_space = "image"
 
@@ -96,31 +107,78 @@ class CNNAE(JetAutoencoder):
         )
 
     def images(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Input jet images [B, 1, npix, npix] of absolute 4-momenta (relative to each jet's axis)."""
+        """Input jet images of absolute 4-momenta, relative to each jet's axis.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, 1, npix, npix]``, pT fractions summing to 1.
+        """
         rel, _, _, _ = relative_coordinates(p4, mask)
         image = jet_images(rel[..., 1], rel[..., 2], rel[..., 0], mask, npix=self.npix, max_r=self.max_r)
         return image.unsqueeze(1)
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Latent [B, latent_dim] of the jet image."""
+        """The latent of the jet image.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, latent_dim]``.
+        """
         return self.encode_image(self.images(p4, mask))
 
     def encode_image(self, image: torch.Tensor) -> torch.Tensor:
-        """Latent [B, latent_dim] of images [B, 1, npix, npix]."""
+        """The latent of images.
+
+        Args:
+            image: ``[B, 1, npix, npix]``.
+
+        Returns:
+            ``[B, latent_dim]``.
+        """
         return self.encoder(image)
 
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
-        """Image [B, 1, npix, npix], non-negative and summing to 1 (softmax over all pixels)."""
+        """The image of a latent: non-negative and summing to 1 (softmax over all pixels).
+
+        Args:
+            latent: ``[B, latent_dim]``.
+
+        Returns:
+            ``[B, 1, npix, npix]``.
+        """
         x = self.decoder_input(latent).reshape(latent.shape[0], *self._coarse_shape)
         logits = self.decoder(x).flatten(start_dim=1)
         return torch.softmax(logits, dim=-1).reshape(latent.shape[0], 1, self.npix, self.npix)
 
     def target(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The input image [B, 1, npix, npix]."""
+        """The input image.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, 1, npix, npix]``.
+        """
         return self.images(p4, mask)
 
     def output_to_p4(self, output: torch.Tensor, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Every pixel as a massless 4-vector [B, npix², 4] around the input jet axis, pT = I × pT_jet."""
+        """Every pixel as a massless 4-vector around the input jet axis, pT = intensity × pT_jet.
+
+        Args:
+            output: Images ``[B, 1, npix, npix]``.
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, npix², 4]``.
+        """
         _, jet_pt, jet_eta, jet_phi = relative_coordinates(p4, mask)
         return image_to_p4(output, jet_pt, jet_eta, jet_phi, self.max_r)
 
@@ -137,7 +195,18 @@ def cnnae(
     max_r: float = DEFAULT_MAX_R,
     channels: int = 128,
 ) -> CNNAE:
-    """CNNAE; the paper uses dim(L) = 55 on 40×40 images (``max_r`` unstated; 0.8 = jet radius)."""
+    """The CNNAE; the paper uses dim(L) = 55 on 40×40 images (``max_r`` unstated; 0.8 = jet radius).
+
+    Args:
+        latent_dim: dim(L).
+        num_particles: N, the particle slots of an input jet.
+        npix: Pixels per side.
+        max_r: The image's half-width in η and φ.
+        channels: The convolutions' channels.
+
+    Returns:
+        The model.
+    """
     return CNNAE(
         latent_dim=latent_dim, num_particles=num_particles, npix=npix, max_r=max_r, channels=channels
     )

@@ -60,7 +60,20 @@ def _mpnn_stack(
 
 
 class GNNAE(JetAutoencoder):
-    """Shared encoder/decoder machinery; subclasses define how nodes become a latent and back."""
+    """Shared encoder/decoder machinery; subclasses define how nodes become a latent and back.
+
+    Args:
+        latent_dim: dim(L) (GNNAE-JL) or d per particle (GNNAE-PL); None: the class's default.
+        num_particles: N, the particle slots of a jet.
+        negative_slope: LeakyReLU's slope.
+        embedding: ``"pad"`` zero-pads (pt_rel, eta_rel, phi_rel) to the node width, as the authors'
+            code does; ``"linear"`` learns a 3 → 30 map.
+        self_loops: Whether a node messages itself.
+        final_activation: Whether each MPNN stack ends with the activation.
+
+    Raises:
+        ValueError: A non-positive size or an unknown embedding.
+    """
 
     output_space = "relative"
 
@@ -121,11 +134,28 @@ class GNNAE(JetAutoencoder):
     # ---- interface ---------------------------------------------------------------------------------
 
     def target(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Relative coordinates (pt_rel, eta_rel, phi_rel) [B, N, 3] of the input, zero where padded."""
+        """The input in relative coordinates.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            (pt_rel, eta_rel, phi_rel) ``[B, N, 3]``, zero where padded.
+        """
         return relative_coordinates(p4, mask)[0]
 
     def output_to_p4(self, output: torch.Tensor, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Massless p4 [B, N, 4] of the output around the *input* jet axis; negative pt_rel → 0."""
+        """Massless 4-momenta of the output around the *input* jet axis; negative pt_rel → 0.
+
+        Args:
+            output: Relative coordinates ``[B, N, 3]``.
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, N, 4]``.
+        """
         _, jet_pt, jet_eta, jet_phi = relative_coordinates(p4, mask)
         rel = torch.cat([output[..., :1].clamp(min=0), output[..., 1:]], dim=-1)
         return absolute_p4(rel, jet_pt, jet_eta, jet_phi, self._output_mask(output, mask))
@@ -145,15 +175,31 @@ class GNNAEJetLevel(GNNAE):
         return nn.Linear(self.latent_dim, self.num_particles * NODE_WIDTH)  # N particles from the latent
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Latent [B, latent_dim]: node outputs averaged over the real particles."""
+        """The jet's latent: node outputs averaged over the real particles.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, latent_dim]``.
+        """
         mask = mask.to(device=p4.device, dtype=torch.bool)
         nodes = self._encode_nodes(p4, mask)  # padded rows are exactly zero
         count = mask.sum(dim=-1, keepdim=True).clamp(min=1).to(nodes.dtype)
         return nodes.sum(dim=-2) / count
 
     def decode(self, latent: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Reconstruction [B, N, 3]. ``mask`` is ignored: all N output slots are particles (the latent
-        does not say which input slots were real)."""
+        """Reconstruction from the latent.
+
+        Args:
+            latent: ``[B, latent_dim]``.
+            mask: Ignored: all N output slots are particles (the latent does not say which input slots
+                were real).
+
+        Returns:
+            (pt_rel, eta_rel, phi_rel) ``[B, N, 3]``.
+        """
         del mask
         x = self.decoder_input(latent).reshape(latent.shape[0], self.num_particles, NODE_WIDTH)
         return self._decode_nodes(x, None)
@@ -172,12 +218,28 @@ class GNNAEParticleLevel(GNNAE):
         return nn.Linear(self.latent_dim, NODE_WIDTH)  # shared by the particles
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Latent [B, N, latent_dim], exactly zero in padded slots."""
+        """One latent d-vector per particle.
+
+        Args:
+            p4: Input 4-momenta ``[B, N, 4]``.
+            mask: Real particles ``[B, N]`` (bool).
+
+        Returns:
+            ``[B, N, latent_dim]``, exactly zero in padded slots.
+        """
         return self._encode_nodes(p4, mask.to(device=p4.device, dtype=torch.bool))
 
     def decode(self, latent: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Reconstruction [B, N, 3]. With ``mask``, padded particles take no part in the decoder's
-        message passing and come out zero; without it every slot is treated as a particle."""
+        """Reconstruction from the per-particle latent.
+
+        Args:
+            latent: ``[B, N, latent_dim]``.
+            mask: Real particles ``[B, N]``: padded ones take no part in the decoder's message passing and
+                come out zero. None: every slot is a particle.
+
+        Returns:
+            (pt_rel, eta_rel, phi_rel) ``[B, N, 3]``.
+        """
         if mask is not None:
             mask = mask.to(device=latent.device, dtype=torch.bool)
         x = self.decoder_input(latent)

@@ -41,9 +41,15 @@ class ModelFileError(LGAEError):
 
 
 def save_model(path: str | os.PathLike[str], model: JetAutoencoder, meta: dict[str, Any]) -> None:
-    """Write ``model`` (its weights, name and hyperparameters) and ``meta`` atomically to ``path``.
+    """Write a model (its weights, name and hyperparameters) and its metadata atomically.
 
-    ``meta`` must hold a ``settings`` dict with the training ``dtype``; every value must be plain data.
+    Args:
+        path: The ``model.pt`` to write.
+        model: The model.
+        meta: Plain data (no objects), with a ``settings`` dict holding the training ``dtype``.
+
+    Raises:
+        ValueError: ``meta`` lacks the training settings' dtype.
     """
     if "settings" not in meta or "dtype" not in meta["settings"]:
         raise ValueError("meta needs the training settings (with their dtype) to rebuild the model")
@@ -71,7 +77,17 @@ class UnsafeFileError(LGAEError):
 
 
 def load_plain(path: Path) -> Any:
-    """``torch.load(path, weights_only=True)``; a file that carries anything else raises UnsafeFileError."""
+    """``torch.load(path, weights_only=True)``, refusing anything but tensors and plain data.
+
+    Args:
+        path: A torch file.
+
+    Returns:
+        Its content.
+
+    Raises:
+        UnsafeFileError: The file carries anything else (unpickling it could run code).
+    """
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -82,7 +98,17 @@ def load_plain(path: Path) -> Any:
 
 
 def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The payload of a model file (tensors and plain data only), with errors that name the file."""
+    """The payload of a model file (tensors and plain data only), with errors that name the file.
+
+    Args:
+        path: A ``model.pt``.
+
+    Returns:
+        ``{"name", "hyperparameters", "state_dict", "settings", …}``: the model and its metadata.
+
+    Raises:
+        ModelFileError: The file is missing, unreadable or unsafe.
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: trained model not found; run the train step first")
@@ -106,7 +132,18 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load_model(
     path: str | os.PathLike[str], device: str | torch.device = "cpu"
 ) -> tuple[JetAutoencoder, dict[str, Any]]:
-    """The trained model of ``path`` (eval mode, in its training dtype, on ``device``) and its metadata."""
+    """The trained model of a model file, in eval mode, in its training dtype.
+
+    Args:
+        path: A ``model.pt`` written by [`save_model`][lgae.models.io.save_model].
+        device: Where the model goes.
+
+    Returns:
+        ``(model, meta)``.
+
+    Raises:
+        ModelFileError: The file is missing, unreadable, unsafe or does not match its model.
+    """
     payload = read_model_file(path)
     meta = {k: v for k, v in payload.items() if k not in ("state_dict", "hyperparameters")}
     dtype = DTYPES.get(str(payload["settings"].get("dtype")))

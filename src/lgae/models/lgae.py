@@ -200,8 +200,17 @@ class LGAE(JetAutoencoder):
         return p4 / jet_scale.view(-1, 1, 1), mask, jet_scale
 
     def encode(self, p4: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
-        """Latent of a batch of jets: ``p4`` [B, N, 4] (E, px, py, pz), ``mask`` [B, N] (True = real).
-        With ``input_normalisation`` the latent is in units of each jet's scale (max |p^μ| or mass)."""
+        """Latent of a batch of jets.
+
+        With ``input_normalisation`` the latent is in units of each jet's scale (max |p^μ| or mass).
+
+        Args:
+            p4: 4-momenta ``[B, N, 4]`` (E, px, py, pz).
+            mask: Real particles ``[B, N]`` (True = real).
+
+        Returns:
+            Complex Lorentz scalars ``[B, S]`` and complex Cartesian 4-vectors ``[B, V, 4]``.
+        """
         p4, mask, jet_scale = self._prepare(p4, mask)
         ctype = _complex(p4.dtype)
         # per particle: scalars 1 and p² (the mass squared), vector p
@@ -247,7 +256,14 @@ class LGAE(JetAutoencoder):
 
     # --------------------------------------------------------------------------------------- decoder
     def decode(self, latent: LorentzLatent) -> torch.Tensor:
-        """Reconstructed 4-momenta [B, N, 4] from a latent."""
+        """Reconstructed 4-momenta from a latent.
+
+        Args:
+            latent: What ``encode`` returned.
+
+        Returns:
+            ``[B, N, 4]``.
+        """
         ctype = _complex(self.to_output.weight_ri.dtype)
         vectors = latent.vectors.to(ctype)
         batch, n = vectors.shape[0], self.num_particles

@@ -29,7 +29,14 @@ _OPTIONS_OF: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {}
 
 
 def latent_argument(name: str) -> str:
-    """Name of the hyperparameter that sets the latent size of model ``name``."""
+    """Name of the hyperparameter that sets the latent size of a model.
+
+    Args:
+        name: A registered model name.
+
+    Returns:
+        ``"latent_vectors"`` for an LGAE, ``"latent_dim"`` for the baselines.
+    """
     key = name.lower()
     if key not in LATENT_ARGUMENTS:
         raise ConfigError(f"unknown model {name!r}; available models: {', '.join(MODEL_NAMES)}")
@@ -39,10 +46,16 @@ def latent_argument(name: str) -> str:
 def register(
     name: str, options_of: Callable[..., Any] | None = None, fixed: Sequence[str] = ()
 ) -> Callable[[Factory], Factory]:
-    """Decorator: make ``factory`` available as ``build(name, ...)``.
+    """Decorator: make a factory available as ``build(name, ...)``.
 
-    A factory that passes ``**options`` on names the callable that receives them (``options_of``) and
-    the arguments it sets itself (``fixed``), so that its hyperparameters can be checked all the same.
+    Args:
+        name: The model's name.
+        options_of: For a factory that passes ``**options`` on, the callable that receives them, so that
+            its hyperparameters can be checked all the same.
+        fixed: The arguments of ``options_of`` that the factory sets itself.
+
+    Returns:
+        The decorator; it returns the factory unchanged.
     """
 
     def wrap(factory: Factory) -> Factory:
@@ -95,7 +108,14 @@ def _parameters(function: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:
 
 
 def accepted_hyperparameters(name: str) -> dict[str, tuple[Any, Any]]:
-    """Every hyperparameter model ``name`` accepts: name -> (type hint or None, default)."""
+    """Every hyperparameter a model accepts.
+
+    Args:
+        name: A registered model name.
+
+    Returns:
+        ``{hyperparameter: (type hint or None, default)}``.
+    """
     key, factory = _factory(name)
     accepted = _parameters(factory)
     if key in _OPTIONS_OF:
@@ -107,9 +127,17 @@ def accepted_hyperparameters(name: str) -> dict[str, tuple[Any, Any]]:
 def check_hyperparameters(name: str, values: Mapping[str, object], key: str = "hyperparameters") -> None:
     """Refuse unknown hyperparameter names (listing the valid ones) and values of the wrong type.
 
-    ``key`` is how the caller names the table in messages (``--hyperparameters``, ``models.<m>.hyperparameters``).
-    Ranges (e.g. a positive number of channels) are left to the model's constructor, which :func:`build`
-    turns into a ConfigError as well.
+    Ranges (e.g. a positive number of channels) are left to the model's constructor, which
+    [`build`][lgae.models.registry.build] turns into a ConfigError as well.
+
+    Args:
+        name: A registered model name.
+        values: ``{hyperparameter: value}``.
+        key: How the caller names the table in messages (``--hyperparameters``,
+            ``models.<m>.hyperparameters``).
+
+    Raises:
+        ConfigError: An unknown model, hyperparameter or a value of the wrong type.
     """
     model, _ = _factory(name)
     accepted = accepted_hyperparameters(model)
@@ -178,7 +206,18 @@ def _describe(hint: Any) -> str:
 
 
 def build(name: str, **hyperparameters: object) -> JetAutoencoder:
-    """Build the model ``name``; unknown names, hyperparameters or values raise a ConfigError naming them."""
+    """Build a model.
+
+    Args:
+        name: One of ``available()``: lgae-min-max, lgae-mix, lgae-mean, gnnae-jl, gnnae-pl, cnnae.
+        **hyperparameters: The model's hyperparameters (``accepted_hyperparameters(name)``).
+
+    Returns:
+        The model, in torch's default dtype (call ``.double()`` for the paper's float64 LGAE).
+
+    Raises:
+        ConfigError: An unknown name, hyperparameter or value, naming it.
+    """
     key, factory = _factory(name)
     check_hyperparameters(key, hyperparameters)
     try:

@@ -16,7 +16,13 @@ from torch import nn
 
 
 class ComplexMix(nn.Module):
-    """``y = W x`` over channels, W complex, initialised with variance 1/C_in for |W_oc|²."""
+    """``y = W x`` over channels, W complex, initialised with variance 1/C_in for |W_oc|².
+
+    Args:
+        in_channels: C_in.
+        out_channels: C_out.
+        gain: Scales the initial weights.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, gain: float = 1.0) -> None:
         super().__init__()
@@ -27,13 +33,31 @@ class ComplexMix(nn.Module):
         self.weight_ri = nn.Parameter(torch.randn(out_channels, in_channels, 2) * std)
 
     def weight(self) -> torch.Tensor:
-        """W as a complex [C_out, C_in] tensor (a view of the parameter)."""
+        """W as a complex ``[C_out, C_in]`` tensor (a view of the parameter).
+
+        Returns:
+            W ``[C_out, C_in]``.
+        """
         return torch.view_as_complex(self.weight_ri)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Channels last: complex ``[..., C_in] -> [..., C_out]``."""
+        """Channels last.
+
+        Args:
+            x: Complex ``[..., C_in]``.
+
+        Returns:
+            ``[..., C_out]``.
+        """
         return torch.matmul(x, self.weight().T)
 
     def complex_forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Channels second to last: complex ``[..., C_in, dim] -> [..., C_out, dim]``."""
+        """Channels second to last (features of an irrep).
+
+        Args:
+            x: Complex ``[..., C_in, dim]``.
+
+        Returns:
+            ``[..., C_out, dim]``.
+        """
         return torch.einsum("oc,...cd->...od", self.weight(), x)

@@ -19,7 +19,17 @@ __all__ = ["MPNNLayer", "mlp", "pairwise_distance"]
 def mlp(
     in_features: int, widths: Sequence[int], negative_slope: float = 0.2, final_activation: bool = True
 ) -> nn.Sequential:
-    """Linear layers of the given output ``widths``, each followed by LeakyReLU (the last one optionally)."""
+    """Linear layers, each followed by LeakyReLU (the last one optionally).
+
+    Args:
+        in_features: The input width.
+        widths: The output width of each layer.
+        negative_slope: LeakyReLU's slope.
+        final_activation: Whether the last layer has the activation too.
+
+    Returns:
+        The layers.
+    """
     if not widths:
         raise ValueError("an MLP needs at least one layer")
     layers: list[nn.Module] = []
@@ -33,11 +43,17 @@ def mlp(
 
 
 def pairwise_distance(x: torch.Tensor) -> torch.Tensor:
-    """Euclidean distances ``|x_i − x_j|`` [..., N, N] of node features [..., N, F].
+    """Euclidean distances ``|x_i − x_j|`` between the nodes of each set.
 
     Exact norm, with a zero-safe gradient: where the distance is exactly 0 (always on the diagonal,
     and for duplicate nodes) the value is 0 and the gradient is 0 (a subgradient of the norm), instead
     of the NaN that ``sqrt`` gives at 0. No ε is added, so the values are the paper's d.
+
+    Args:
+        x: Node features ``[..., N, F]``.
+
+    Returns:
+        ``[..., N, N]``.
     """
     diff = x.unsqueeze(-2) - x.unsqueeze(-3)
     d2 = (diff * diff).sum(dim=-1)
@@ -49,9 +65,17 @@ def pairwise_distance(x: torch.Tensor) -> torch.Tensor:
 class MPNNLayer(nn.Module):
     """One fully connected message-passing step on masked point clouds.
 
-    ``node_in`` is the size of x_i; ``edge_widths`` the output widths of f_e (input 2·node_in + 1);
-    ``node_widths`` those of f_n (input node_in + edge_widths[-1]). Padded particles send no message
-    and their outputs are exactly zero; their input values are never used.
+    Padded particles send no message and their outputs are exactly zero; their input values are never
+    used.
+
+    Args:
+        node_in: The size of x_i.
+        edge_widths: The output widths of the edge MLP f_e (input 2·node_in + 1: both nodes and their
+            distance).
+        node_widths: The output widths of the node MLP f_n (input node_in + edge_widths[-1]).
+        negative_slope: LeakyReLU's slope.
+        final_activation: Whether f_n's last layer has the activation.
+        self_loops: Whether a node sends a message to itself.
     """
 
     def __init__(
@@ -71,7 +95,15 @@ class MPNNLayer(nn.Module):
         self.node_net = mlp(node_in + int(edge_widths[-1]), node_widths, negative_slope, final_activation)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` [B, N, node_in], ``mask`` [B, N] bool (None: all real) → [B, N, node_out]."""
+        """One step.
+
+        Args:
+            x: Node features ``[B, N, node_in]``.
+            mask: Real particles ``[B, N]`` (bool); None: all.
+
+        Returns:
+            ``[B, N, node_out]``, zero at padded particles.
+        """
         num = x.shape[-2]
         if mask is None:
             mask = torch.ones(x.shape[:-1], dtype=torch.bool, device=x.device)
