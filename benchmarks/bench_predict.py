@@ -5,7 +5,7 @@ repeating the quick configuration's Pythia test jets (``results/data/processed/p
 pipeline's data stage first) to ``--jets-per-class``, then time the two steps as the pipeline runs them:
 ``lgae predict --no-emd`` (inference of every class, the jet features and the Chamfer/MSE/Hungarian
 scores, the equivariance scans on 3,000 QCD jets) and ``lgae evaluate`` (matching, relative errors, ROCs,
-latent correlations). The EMD's cost (energyflow, one jet at a time) is measured on ``--emd-jets`` jets and scaled to the whole set.
+latent correlations). The EMD's cost (POT, one jet at a time) is measured on ``--emd-jets`` jets and scaled to the whole set.
 The model is an untrained LGAE-Mix τ=9 (the cost does not depend on the weights).
 Run: ``python benchmarks/bench_predict.py [--threads 2] [--jets-per-class 35000]``.
 """

@@ -24,11 +24,13 @@ Normalisation, chosen so that a value does not depend on how many particles a je
   never larger. With different counts only ``min(n_out, n_target)`` pairs are matched and the left-over
   particles do not contribute (unlike Chamfer, which would charge them). Note the scale differs from
   Chamfer by the number of features (mean vs sum over features).
-- **EMD**: energyflow's exact energy mover's distance in (pT, η, φ), ``R = 0.8`` (the jet radius), so
-  ``EMD = min Σ f_ij ΔR_ij / R + |Σ pT − Σ pT'|`` in units of pT.
+- **EMD**: the exact energy mover's distance in (pT, η, φ) as energyflow defines it, ``R = 0.8`` (the jet
+  radius), so ``EMD = min Σ f_ij ΔR_ij / R + |Σ pT − Σ pT'|`` in units of pT; solved by POT's network
+  simplex (energyflow's solver, ``wasserstein``, has numpy-1 wheels only), its values checked against
+  energyflow's on the same jets.
 
 Why no differentiable EMD training loss: the only maintained one from the field, ``jetnet.losses.EMDLoss``,
-needs ``qpth`` and ``cvxpy`` (``jetnet[emdloss]``: 7 more packages, numpy pin unaffected). Measured here on
+needs ``qpth`` and ``cvxpy`` (``jetnet[emdloss]``: 7 more packages; qpth pins numpy < 2). Measured here on
 CPU (2 cores, 30 particles): 0.47 s forward for one jet pair and 2.2 s for four, i.e. roughly two minutes
 per 256-jet batch, with O(B·N⁴) memory (its QP has N² flows per jet). Its values agree with the exact EMD
 at R = 1 (5 digits), but it is far too slow for training here, and the paper reports it trained worse
@@ -67,7 +69,7 @@ OutputMask = Literal["input", "first", "all"]
 REDUCTIONS = ("mean", "sum", "none")
 SPACES = ("p4", "relative", "image")
 OUTPUT_MASKS = ("input", "first", "all")
-#: energyflow's R: JetNet jets are anti-kT R = 0.8, so two particles of two jets around the same axis are
+#: the EMD's R: JetNet jets are anti-kT R = 0.8, so two particles of two jets around the same axis are
 #: at most 1.6 apart and R ≥ half the largest ground distance, which keeps EMD a metric
 EMD_R = 0.8
 
@@ -486,7 +488,7 @@ def reconstruction_loss(
     if loss is emd:
         if output.requires_grad and torch.is_grad_enabled():
             raise ConfigError(
-                "the 'emd' loss is exact but not differentiable (energyflow), so it cannot train a model; "
+                "the 'emd' loss is exact but not differentiable (a linear program), so it cannot train a model; "
                 "use it for evaluation (under torch.no_grad()) or train with chamfer, mse or hungarian"
             )
         coordinates = "p4" if space == "p4" else "ptetaphi"

@@ -7,8 +7,8 @@ per-jet anomaly scores:
 
 - ``chamfer``, ``mse``, ``hungarian``: the losses of :mod:`lgae.losses` in the model's native space (the
   LGAE's 4-momenta, the GNNAE's relative coordinates), as in training;
-- ``emd``: energyflow's exact EMD between input and reconstruction in (pT, η, φ), the same for every
-  particle model (optional: it costs ~1 ms per jet on a CPU core);
+- ``emd``: the exact EMD (energyflow's definition, POT's solver) between input and reconstruction in
+  (pT, η, φ), the same for every particle model (optional: it costs ~1 ms per jet on a CPU core);
 - ``image_mse``: the CNNAE's MSE between input and reconstructed image (its training loss).
 
 The CNNAE reconstructs images, not particles: its file holds no reconstructed 4-momenta, but its jet
