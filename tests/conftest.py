@@ -62,7 +62,7 @@ def require_jetnet() -> None:
     except ImportError as exc:  # absent, or energyflow's wasserstein built for numpy 1 under numpy 2
         reason = (
             f"needs the jetnet extra ({exc}), which needs numpy 1: a venv of its own, "
-            'pip install torch==2.13.0 -e ".[jetnet,test]" -c envs/constraints-jetnet.txt'
+            'pip install torch==2.13.0 -e ".[jetnet]" -c envs/constraints-jetnet.txt'
         )
         if _set("LGAE_REQUIRE_JETNET"):
             pytest.fail(reason, pytrace=False)
