@@ -297,7 +297,7 @@ def emd(
 
     ``EMD = min Σ f_ij ΔR_ij / R + |Σ pT − Σ pT'|`` (β = 1, unnormalised, periodic φ), solved exactly
     by POT's network simplex (``ot.emd2``); checked against energyflow's values on the same jets
-    (``tests/test_losses.py``, ``tests/test_jetnet_reference.py``). Negative pT (an unconstrained
+    (``tests/test_losses.py``, ``tests/test_against_jetnet.py``). Negative pT (an unconstrained
     decoder output) is clamped to 0. Not differentiable: the result carries no gradient.
 
     Args:
