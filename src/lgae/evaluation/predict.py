@@ -11,6 +11,11 @@ per-jet anomaly scores:
   (pT, η, φ), the same for every particle model (optional: it costs ~1 ms per jet on a CPU core);
 - ``image_mse``: the CNNAE's MSE between input and reconstructed image (its training loss).
 
+A model whose output space is relative coordinates (the GNNAE) also keeps that output
+(``recon_relative``: pT_rel clamped at 0 as in ``output_to_p4``, η_rel and φ_rel as output, zero where
+padded): the paper-protocol scores (:mod:`lgae.evaluation.paper_protocol`) are computed in that space,
+and ``recon_p4`` loses the direction of a slot whose pT_rel was clamped.
+
 The CNNAE reconstructs images, not particles: its file holds no reconstructed 4-momenta, but its jet
 features (from the pixels, Table 3's footnote), the mean reconstructed image and the images of a fixed
 seeded sample of jets (the ones Fig. 2 may show).
@@ -82,6 +87,7 @@ class Predictions:
     scores: dict[str, np.ndarray]  # name -> [N] float64
     latent: dict[str, np.ndarray]  # name -> [N, ...] (complex for the LGAE)
     recon_p4: np.ndarray | None = None  # [N, P, 4] float32, zero where ~mask (particle models)
+    recon_relative: np.ndarray | None = None  # [N, P, 3] float32, zero where ~mask (GNNAE)
     image_index: np.ndarray | None = None  # [K] rows of ``recon_images`` (CNNAE)
     recon_images: np.ndarray | None = None  # [K, npix, npix] float32 (CNNAE)
     recon_image_mean: np.ndarray | None = None  # [npix, npix] float64 (CNNAE)
@@ -160,6 +166,9 @@ def predict_class(
             else:
                 recon = sanitize_p4(recon, mask)
                 keep("recon_p4", _numpy(recon).astype(np.float32))
+                if model.output_space == "relative":
+                    relative = torch.cat([output[..., :1].clamp(min=0), output[..., 1:]], dim=-1)
+                    keep("recon_relative", _numpy(sanitize_p4(relative, mask)).astype(np.float32))
                 keep("recon_jet_features", _features(recon, mask))
                 for name in PARTICLE_SCORES:
                     score = reconstruction_loss(
@@ -185,6 +194,7 @@ def predict_class(
         scores={name: stacked[name] for name in score_names},
         latent={k.split("/", 1)[1]: v for k, v in stacked.items() if k.startswith("latent/")},
         recon_p4=stacked.get("recon_p4"),
+        recon_relative=stacked.get("recon_relative"),
         image_index=sample,
         recon_images=stacked["recon_images"].astype(np.float32) if image_model else None,
         recon_image_mean=_numpy(image_sum / len(jets)) if image_sum is not None else None,
@@ -195,7 +205,7 @@ def predict_class(
 # ------------------------------------------------------------------------------------------ files
 _COMPRESS = {"compression": "gzip", "compression_opts": 4, "shuffle": True}
 _REQUIRED = ("label", "index", "p4", "mask", "jet_features", "recon_jet_features")
-_OPTIONAL = ("recon_p4", "image_index", "recon_images", "recon_image_mean")
+_OPTIONAL = ("recon_p4", "recon_relative", "image_index", "recon_images", "recon_image_mean")
 
 
 def write_predictions(path: str | os.PathLike[str], predictions: Predictions) -> None:
