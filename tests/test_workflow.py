@@ -393,15 +393,16 @@ def test_a_figure_target_plans_only_what_the_figure_needs(workflow_dir):
     assert result.returncode == 0, result.stderr + result.stdout
     counts = _job_counts(result.stdout)
     # the five models of figures.fig4 (Min-Max τ=4, Mix τ=2, GNNAE-JL 55, GNNAE-PL 2, CNNAE 55) and their
-    # predictions; no metrics, no other figure, no scan
+    # predictions, drawn twice (the pre-registered score and the paper's protocol); no metrics, no other
+    # figure, no scan
     assert counts == {
         "generate": 5,
         "preprocess": 5,
         "train": 5,
         "predict": 5,
-        "figure": 1,
+        "figure": 2,
         "fig4": 1,
-        "total": 22,
+        "total": 23,
     }
     seven = _job_counts(
         _snakemake("-n", "--cores", "1", "fig7", "--configfile", "config/quick.yaml", cwd=workflow_dir).stdout
@@ -450,10 +451,14 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     assert scan["train_jets"] == max(1, round(0.01 * 2 * round(0.6 * 120)))
     assert (workflow_dir / "results/logs/train/gnnae-jl_55_seed1_frac1.log").read_text()
     results = workflow_dir / "results"
-    for figure in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig9"):
+    for figure in ("fig2", "fig3", "fig4", "fig4_paper_protocol", "fig5", "fig6", "fig7", "fig9"):
         for extension in ("pdf", "png", "txt"):
             assert (results / "figures" / f"{figure}.{extension}").stat().st_size > 0, (figure, extension)
         assert "Pythia" in (results / "figures" / f"{figure}.txt").read_text()
+    assert "post-hoc" in (results / "figures" / "fig4_paper_protocol.txt").read_text()
+    table4 = (results / "tables" / "table4.md").read_text()
+    assert "AUC (ours, pre-registered)" in table4
+    assert "AUC (ours, paper protocol, post-hoc)" in table4
     for table in ("table2", "table3", "table4"):
         text = (results / "tables" / f"{table}.md").read_text()
         assert "NOT comparable" in text
@@ -461,6 +466,9 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
         assert "not trained" in text  # e.g. LGAE-Mix τ=13 is a paper row this config does not train
     claims = json.loads((results / "claims.json").read_text())
     assert len(claims["claims"]) >= 6
+    anomaly_claims = [c for c in claims["claims"] if c["paper_protocol_verdict"]]
+    assert {c["key"] for c in anomaly_claims} >= {"lgae_efficiency_beats_baselines"}
+    assert all(c["holds_under"] for c in anomaly_claims)
     assert {c["verdict"] for c in claims["claims"]} <= {
         "holds",
         "does not hold",

@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RunMetrics", "SeedSummary", "anomaly_score_name", "over_seeds", "runs_of"]
+__all__ = [
+    "RunMetrics",
+    "SeedSummary",
+    "anomaly_score_name",
+    "over_seeds",
+    "paper_protocol_best",
+    "runs_of",
+]
 
 IMAGE_SCORE = "image_mse"
 
@@ -84,3 +91,9 @@ def over_seeds(runs: Sequence[RunMetrics], value: Callable[[RunMetrics], float |
 def anomaly_score_name(model: str, particle_score: str) -> str:
     """The score of a model's anomaly detection: the configured one, the image MSE for the CNNAE."""
     return IMAGE_SCORE if model == "cnnae" else particle_score
+
+
+def paper_protocol_best(run: RunMetrics, group: str) -> dict[str, Any] | None:
+    """The paper-protocol winner of a run for one signal (or "combined"): its score, AUC, whether it was
+    flipped, ε_s and jets; None when the metrics predate the paper protocol or lack that signal."""
+    return (run.anomaly.get("paper_protocol") or {}).get("best", {}).get(group)

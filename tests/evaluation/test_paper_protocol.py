@@ -305,3 +305,42 @@ def test_a_better_unflipped_score_wins_and_ties_go_to_the_first():
     )
     assert tie["best"]["t"]["score"] == "x"
 
+
+def test_lgae_evaluate_writes_both_views(processed_jets_dir, tmp_path):
+    """`lgae evaluate` on real prediction files (a small untrained GNNAE-PL, every class, written and read
+    back): anomaly.json keeps the pre-registered scores as they were and adds the paper protocol."""
+    import json
+
+    from lgae.cli import main
+    from lgae.data.preprocess import load_processed
+    from lgae.evaluation.predict import read_predictions, write_predictions
+    from lgae.models import build
+    from lgae.names import CLASSES
+
+    torch.manual_seed(0)
+    model = build("gnnae-pl", latent_dim=2)
+    info = {"model": "gnnae-pl", "latent": 2, "seed": 1, "fraction": 1.0, "source": "pythia"}
+    for jet_class in CLASSES:
+        jets = load_processed(processed_jets_dir / f"{jet_class}_test.h5")
+        write_predictions(
+            tmp_path / "p" / f"{jet_class}.h5",
+            predict_class(model, jets, 64, with_emd=False, progress=False, attrs=info),
+        )
+    (tmp_path / "p" / "equivariance.json").write_text(
+        json.dumps({**info, "scanned": False, "reason": "baseline"})
+    )
+    back = read_predictions(tmp_path / "p" / "t.h5")
+    assert back.recon_relative is not None
+    assert back.recon_relative.dtype == np.float32
+    assert main(["evaluate", "--predictions-dir", str(tmp_path / "p"), "--out-dir", str(tmp_path / "m")]) == 0
+    anomaly = json.loads((tmp_path / "m" / "anomaly.json").read_text())
+    assert set(anomaly["scores"]) == {"chamfer", "mse", "hungarian"}  # the pre-registered view, unchanged
+    paper = anomaly["paper_protocol"]
+    assert paper["family"] == "gnnae"
+    assert set(paper["scores"]) == set(SCORES["gnnae"])  # EMD included by default
+    assert set(paper["best"]) == {"t", "w", "z", "combined"}
+    for best in paper["best"].values():
+        assert best["auc"] >= 0.5
+        assert best["score"] in SCORES["gnnae"]
+        entry = paper["scores"][best["score"]]["signals"]
+        assert any(e["auc"] == best["auc"] for e in entry.values())

@@ -20,9 +20,15 @@ SIGNAL_TITLES = {"t": "top quark", "w": "W boson", "z": "Z boson", "combined": "
 
 
 def roc_figure(
-    curves: Mapping[str, Mapping[ModelRun, tuple[np.ndarray, np.ndarray, float]]], footer: str
+    curves: Mapping[str, Mapping[ModelRun, tuple[np.ndarray, np.ndarray, float]]],
+    footer: str,
+    notes: Mapping[str, Mapping[ModelRun, str]] | None = None,
+    title: str = "",
 ) -> Figure:
-    """``curves[signal][run] = (ε_b, ε_s, AUC)``; one panel per signal, in the order given."""
+    """``curves[signal][run] = (ε_b, ε_s, AUC)``; one panel per signal, in the order given.
+
+    ``notes[signal][run]`` is added to a curve's legend entry (the paper protocol: which score, flipped
+    or not); ``title`` goes above the panels."""
     signals = list(curves)
     cols = 2 if len(signals) > 1 else 1
     rows = -(-len(signals) // cols)
@@ -37,7 +43,7 @@ def roc_figure(
                 color=run.colour,
                 linestyle=run.linestyle,
                 linewidth=1.8,
-                label=f"{run.label}, AUC = {auc:.4f}",
+                label=f"{run.label}, AUC = {auc:.4f}" + (f"\n  {notes[signal][run]}" if notes else ""),
             )
         ax.set_yscale("log")
         ax.set_xlim(0, 1)
@@ -49,5 +55,7 @@ def roc_figure(
         ax.legend(loc="lower right", fontsize=9)
     for k in range(len(signals), rows * cols):
         axes[k // cols][k % cols].set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=14)
     add_footer(fig, footer)
     return fig
