@@ -44,7 +44,8 @@ PROTOCOL_NOTE = (
     "Anomaly claims are judged twice. The verdict is the pre-registered score's (evaluation.anomaly_score, "
     "fixed in advance, never flipped). Beside it, the same criterion under the protocol of the authors' code: "
     "every score of the model family's set, the labels flipped where a score's AUC is below 0.5, and the "
-    "best score per model and signal (docs/paper_protocol.md). That is a post-hoc selection on the test "
+    "best score per model and signal (docs/paper_protocol.md); after a flip, its ε_s is read on the ROC "
+    "with the labels exchanged, as the authors' code does. That is a post-hoc selection on the test "
     "labels: a claim that holds only under it is not supported by a score fixed in advance."
 )
 
