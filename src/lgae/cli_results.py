@@ -18,7 +18,7 @@ import numpy as np
 
 from lgae.errors import DataError, LGAEError
 from lgae.io import write_json
-from lgae.names import CLASSES
+from lgae.names import CLASSES, PAPER_PROTOCOL_FAMILIES
 
 log = logging.getLogger("lgae")
 
@@ -161,6 +161,13 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         default=True,
         help="the authors' EMD among the paper-protocol scores (~1 ms per jet)",
     )
+    p.add_argument(
+        "--paper-family",
+        default=None,
+        choices=PAPER_PROTOCOL_FAMILIES,
+        help="the authors' score set of the paper protocol (default: from the model's name; give it for a "
+        "model outside the paper, e.g. lgae for any model with reconstructed 4-momenta)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
     p.set_defaults(handler=run_evaluate)
 
@@ -190,7 +197,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     predictions = read_class_predictions(args.predictions_dir, [*args.background, *args.signals])
     info = {k: v for k, v in next(iter(predictions.values())).attrs.items() if k != "split"}
     scans = _read_json(args.predictions_dir / "equivariance.json")
-    family = family_of(info["model"])
+    family = args.paper_family or family_of(info["model"])
     paper = (
         {c: paper_scores(p, family, args.emd, not args.no_progress) for c, p in predictions.items()}
         if args.signals

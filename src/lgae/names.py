@@ -23,6 +23,8 @@ MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-
 #: every reconstruction loss / distance, and those a model can be trained with (EMD is not differentiable)
 LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
 TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
+#: the model families whose anomaly scores the authors' code defines (lgae.evaluation.paper_protocol)
+PAPER_PROTOCOL_FAMILIES: tuple[str, ...] = ("lgae", "gnnae", "cnnae")
 #: how a run's ``stopped_by`` begins when its wall-clock budget stopped it (``training.max_minutes``)
 STOPPED_BY_TIME_BUDGET = "time budget"
 #: floating-point precisions of training and evaluation

@@ -361,3 +361,10 @@ def test_lgae_evaluate_writes_both_views(processed_jets_dir, tmp_path):
         assert best["score"] in SCORES["gnnae"]
         entry = paper["scores"][best["score"]]["signals"]
         assert any(e["auc"] == best["auc"] for e in entry.values())
+    # any model with reconstructed 4-momenta can be given the LGAE's score set (e.g. a control model)
+    out = tmp_path / "as-lgae"
+    arguments = ["--predictions-dir", str(tmp_path / "p"), "--out-dir", str(out), "--paper-family", "lgae"]
+    assert main(["evaluate", *arguments, "--no-emd"]) == 0
+    paper = json.loads((out / "anomaly.json").read_text())["paper_protocol"]
+    assert paper["family"] == "lgae"
+    assert set(paper["scores"]) == set(SCORES["lgae"]) - {"emd_relative"}

@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from lgae.errors import ConfigError, DataError
 from lgae.evaluation.anomaly import BACKGROUND_EFFICIENCIES, COMBINED, roc, signal_efficiency
 from lgae.jets import relative_coordinates
+from lgae.names import PAPER_PROTOCOL_FAMILIES
 
 if TYPE_CHECKING:
     from lgae.evaluation.predict import Predictions
@@ -66,7 +67,7 @@ EPS = 1e-16
 #: energyflow's default R, which the authors' EMD score keeps (our pre-registered EMD: R = 0.8)
 EMD_R = 1.0
 CHUNK = 2048  # jets whose pairwise distances are formed at once
-FAMILIES = ("lgae", "gnnae", "cnnae")
+FAMILIES = PAPER_PROTOCOL_FAMILIES
 
 
 @dataclass(frozen=True)
