@@ -256,11 +256,14 @@ def hungarian(
     return _reduce(per_jet, reduction)
 
 
-def _ground_distances(ev_out: np.ndarray, ev_tgt: np.ndarray) -> np.ndarray:
-    """ΔR in (η, φ) between every output and target particle, ``[B, N, M]``, φ periodic (|Δφ| ≤ π)."""
+def _ground_distances(ev_out: np.ndarray, ev_tgt: np.ndarray, periodic_phi: bool = True) -> np.ndarray:
+    """ΔR in (η, φ) between every output and target particle, ``[B, N, M]``; with ``periodic_phi``
+    |Δφ| is taken modulo 2π (at most π)."""
     d_eta = ev_out[:, :, None, 1] - ev_tgt[:, None, :, 1]
-    d_phi = np.abs(ev_out[:, :, None, 2] - ev_tgt[:, None, :, 2]) % (2 * np.pi)
-    d_phi = np.minimum(d_phi, 2 * np.pi - d_phi)
+    d_phi = np.abs(ev_out[:, :, None, 2] - ev_tgt[:, None, :, 2])
+    if periodic_phi:
+        d_phi = d_phi % (2 * np.pi)
+        d_phi = np.minimum(d_phi, 2 * np.pi - d_phi)
     return np.hypot(d_eta, d_phi)
 
 
@@ -292,6 +295,7 @@ def emd(
     *,
     coordinates: Literal["p4", "ptetaphi"] = "p4",
     R: float = EMD_R,
+    periodic_phi: bool = True,
 ) -> torch.Tensor:
     """Exact energy mover's distance per jet, as energyflow's ``emd.emd`` defines it.
 
@@ -309,6 +313,8 @@ def emd(
         coordinates: ``"p4"`` converts 4-momenta to (pT, η, φ); ``"ptetaphi"`` takes them as given,
             in any frame (e.g. the GNNAE's relative coordinates).
         R: The jet radius, the EMD's R parameter (it must be at least half the largest ΔR).
+        periodic_phi: Take |Δφ| modulo 2π, as for absolute φ (energyflow's ``periodic_phi``; its
+            default is ``False``, which the authors' relative-coordinate score keeps).
 
     Returns:
         The EMD in units of pT: a scalar, or ``[B]`` with ``reduction="none"``, in the output's dtype
@@ -332,7 +338,7 @@ def emd(
 
     ev_out, ev_tgt = events(out), events(tgt)
     om_np, tm_np = om.cpu().numpy(), tm.cpu().numpy()
-    cost = _ground_distances(ev_out, ev_tgt) / R
+    cost = _ground_distances(ev_out, ev_tgt, periodic_phi) / R
     values = [
         _emd_one(ev_out[b, om_np[b], 0], ev_tgt[b, tm_np[b], 0], cost[b][np.ix_(om_np[b], tm_np[b])])
         for b in range(out.shape[0])

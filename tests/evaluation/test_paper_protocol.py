@@ -79,6 +79,9 @@ def test_emd_relative_is_energyflows_with_r_1():
     recon = np.array([[[1.0, 0.1, 0.0], [0.0, 0.0, 0.0]]])
     assert emd_relative(recon, target) == pytest.approx([0.1])  # Δη = 0.1, R = 1 (ours: 0.8)
     assert emd_relative(target, target) == pytest.approx([0.0])
+    # φ is not periodic in energyflow's default: 3.1 and -3.1 are 6.2 apart, not 2π - 6.2
+    across = np.array([[[1.0, 0.0, 3.1]]]), np.array([[[1.0, 0.0, -3.1]]])
+    assert emd_relative(*across) == pytest.approx([6.2])
 
 
 # ------------------------------------------------------------------------------------------ the LGAE set
