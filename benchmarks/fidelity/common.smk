@@ -5,6 +5,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(workflow.basedir).parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from lgae.config import check_files  # noqa: E402
+
+check_files(workflow.configfiles)  # a key given twice is an error, not "the last one wins"
 OUT = "benchmarks/fidelity/results"
 DATA, TRAIN, EVAL = config["data"], config["training"], config["evaluation"]
 BASE, ABLATIONS = config["base"], config["ablations"]

@@ -17,8 +17,9 @@ import os
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from plan import planned_runs
+
+from lgae.io import read_yaml
 
 COLUMNS = {
     "valid_loss": "best valid loss",
@@ -221,7 +222,7 @@ def main() -> None:
         "are taken from it, marked 'earlier'",
     )
     args = parser.parse_args()
-    config = yaml.safe_load(args.config.read_text())
+    config = read_yaml(args.config)
     frame = collect(
         args.runs, config, args.with_reference, read_earlier(args.earlier) if args.earlier else None
     )

@@ -8,7 +8,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
-import yaml
+from lgae.errors import DataError
+from lgae.io import read_yaml
 
 __all__ = ["BELOW_RESOLUTION", "numbers", "paper_row", "paper_value"]
 
@@ -19,7 +20,7 @@ BELOW_RESOLUTION = "<1e-3"
 @functools.cache
 def numbers() -> dict[str, Any]:
     """Everything in ``paper_numbers.yaml``."""
-    return yaml.safe_load(NUMBERS_PATH.read_text())
+    return read_yaml(NUMBERS_PATH, DataError)
 
 
 def paper_row(table: str, model: str, latent: int) -> dict[str, Any] | None:
