@@ -18,10 +18,13 @@ from typing import Any
 import h5py
 import numpy as np
 
+from lgae.data.checks import JETNET_RADIUS, check_raw
 from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
 from lgae.names import CLASSES
 
+#: jets per class file of JetNet-30 (Zenodo record 6975118), for checks that must run before the download
+JETNET_JETS: dict[str, int] = {"g": 177252, "q": 170679, "t": 177945, "w": 177172, "z": 176952}
 PARTICLE_FEATURES: tuple[str, ...] = ("etarel", "phirel", "ptrel", "mask")
 JET_FEATURES: tuple[str, ...] = ("pt", "eta", "mass", "num_particles")
 
@@ -117,6 +120,7 @@ def read_raw(path: str | os.PathLike[str], num_particles: int = 30) -> RawJets:
                 f"{path}: {int(bad.sum())} NaN or inf values in {name!r} (first in jet {jet_index}); "
                 "the file is corrupt: download or generate it again."
             )
+    check_raw(path, particles, jets, float(attrs.get("jet_radius", JETNET_RADIUS)))
     particles = particles[:, :num_particles]
     return RawJets(particles, jets, extras, attrs)
 

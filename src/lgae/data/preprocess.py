@@ -19,10 +19,11 @@ import h5py
 import numpy as np
 
 from lgae import lorentz
+from lgae.data.checks import check_processed
 from lgae.data.jetnet_format import RawJets, check_classes, read_raw
 from lgae.errors import ConfigError, DataError
 from lgae.io import atomic_path
-from lgae.names import SPLITS
+from lgae.names import CLASSES, SPLITS
 from lgae.seeding import rng
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,18 @@ def preprocess_class(
             f"{raw_path}: its attributes say it holds {str(stated)!r} jets, not {jet_class!r}; "
             f"give --class {stated} or the {jet_class} file"
         )
+    named = Path(raw_path).stem
+    if named in CLASSES and named != jet_class:
+        raise DataError(
+            f"{raw_path}: the file is named for class {named!r}, not {jet_class!r}; "
+            f"give --class {named} or the {jet_class} file"
+        )
+    stated_source = raw.attrs.get("source")
+    if source and stated_source is not None and str(stated_source) != source:
+        raise DataError(
+            f"{raw_path}: its attributes say it holds {str(stated_source)!r} jets, not {source!r} ones; "
+            f"give --source {stated_source} (data.source) or the {source} file"
+        )
     sizes = split_sizes(len(raw), fractions)
     empty = [name for name, size in zip(SPLITS, sizes, strict=True) if size == 0]
     if empty:
@@ -128,6 +141,17 @@ def preprocess_class(
         )
     jet_phi = draw_jet_phi(len(raw), seed, jet_class)
     p4, mask = absolute_p4(raw, jet_phi)
+    check_processed(  # what is about to be written satisfies what every reader checks
+        raw_path,
+        {
+            "p4": p4,
+            "mask": mask,
+            "particle_features": raw.particle_features[..., :3],
+            "jet_features": raw.jet_features,
+            "jet_phi": jet_phi,
+            "index": np.arange(len(raw)),
+        },
+    )
     indices = split_indices(len(raw), fractions, seed, jet_class)
     outputs = {}
     for split, idx in indices.items():
@@ -160,7 +184,9 @@ _PROCESSED_KEYS = ("p4", "mask", "particle_features", "jet_features", "jet_phi",
 
 
 def load_processed(path: str | os.PathLike[str]) -> ProcessedJets:
-    """Read one processed split file, with a clear error if it is missing or damaged."""
+    """Read one processed split file, with a clear error if it is missing, damaged, or breaks what
+    physics guarantees (:func:`lgae.data.checks.check_processed`), or says it is another class or split
+    than its name ``<class>_<split>.h5``."""
     path = Path(path)
     if not path.is_file():
         raise DataError(
@@ -177,9 +203,25 @@ def load_processed(path: str | os.PathLike[str]) -> ProcessedJets:
         raise DataError(
             f"{path}: not a readable HDF5 file ({exc}); delete it and rerun `lgae preprocess`."
         ) from exc
+    _check_name(path, attrs)
+    check_processed(path, arrays)
     return ProcessedJets(
-        **arrays, jet_class=str(attrs.get("jet_class", "")), split=str(attrs.get("split", ""))
+        **arrays,
+        jet_class=str(attrs.get("jet_class", "")),
+        split=str(attrs.get("split", "")),
     )
+
+
+def _check_name(path: Path, attrs: dict[str, object]) -> None:
+    """The class and split a file's attributes state agree with its name ``<class>_<split>.h5``."""
+    jet_class, _, split = path.stem.partition("_")
+    for key, named in (("jet_class", jet_class), ("split", split)):
+        stated = attrs.get(key)
+        if stated is not None and named and str(stated) != named:
+            raise DataError(
+                f"{path}: its attributes say {key} {str(stated)!r}, its name says {named!r}; the file was "
+                "renamed or copied over another: delete it and rerun `lgae preprocess`."
+            )
 
 
 def read_attrs(path: str | os.PathLike[str]) -> dict[str, object]:
@@ -197,13 +239,43 @@ def read_attrs(path: str | os.PathLike[str]) -> dict[str, object]:
 
 
 def load_classes(directory: str | os.PathLike[str], classes: Sequence[str], split: str) -> ProcessedJets:
-    """Concatenate one split of several classes (e.g. the QCD background g + q)."""
+    """Concatenate one split of several classes (e.g. the QCD background g + q), after checking that
+    every class holds jets, that they have one number of particles, and one provenance (source, seed,
+    split fractions): g of one preprocessing and q of another would be a silent mixture."""
     check_classes(list(classes))
     if split not in SPLITS:
         raise ConfigError(f"split {split!r} unknown; use one of {list(SPLITS)}")
-    parts = [load_processed(Path(directory) / f"{c}_{split}.h5") for c in classes]
+    paths = [Path(directory) / f"{c}_{split}.h5" for c in classes]
+    parts = [load_processed(path) for path in paths]
+    fix = f"rerun `lgae preprocess` with more jets or a larger {split} fraction (data.split)"
+    empty = [str(path) for path, part in zip(paths, parts, strict=True) if len(part) == 0]
+    if len(empty) == len(paths):
+        raise DataError(f"{', '.join(empty)}: the {split} split holds no jets; {fix}")
+    if empty:
+        raise DataError(f"{', '.join(empty)}: the {split} split of this class holds no jets; {fix}")
+    particles = {str(path): part.p4.shape[1] for path, part in zip(paths, parts, strict=True)}
+    if len(set(particles.values())) > 1:
+        raise DataError(
+            f"{directory}: the classes hold jets of different numbers of particles ({particles}); "
+            "preprocess every class with one data.num_particles"
+        )
+    provenance = {str(path): _provenance(path) for path in paths}
+    if len({repr(p) for p in provenance.values()}) > 1:
+        raise DataError(
+            f"{directory}: the {split} files of {list(classes)} come from different preprocessing "
+            f"runs ({provenance}); preprocess every class with one data.source, data.seed and data.split"
+        )
     return ProcessedJets(
         **{k: np.concatenate([getattr(p, k) for p in parts]) for k in _PROCESSED_KEYS},
         jet_class="+".join(classes),
         split=split,
     )
+
+
+#: the attributes a class shares with every other class of one preprocessing
+PROVENANCE_KEYS = ("source", "seed", "fractions")
+
+
+def _provenance(path: Path) -> dict[str, object]:
+    attrs = read_attrs(path)
+    return {key: attrs.get(key) for key in PROVENANCE_KEYS}
