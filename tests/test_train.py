@@ -529,3 +529,69 @@ def test_os_errors_the_user_causes_are_one_line(generated_raw_dir, tmp_path, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err
     assert err[0].startswith(f"lgae preprocess: error: {tmp_path / 'taken'}")
+
+
+# --- the stopping rule decides which weights are delivered: never weights the settings could not give
+def test_a_lowered_epoch_limit_retrains_rather_than_delivering_the_longer_run(
+    processed_jets_dir, tmp_path, monkeypatch
+):
+    """max_epochs 4, then 2: the delivered model is the one a fresh run with max_epochs 2 gives, and
+    meta.json's settings and epochs agree (it used to say max_epochs 2, epochs 4, and hold epoch 4's)."""
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    train(_settings(max_epochs=4), paths, device="cpu", progress=False)
+    counter = _EpochCounter(monkeypatch)
+    meta = train(_settings(max_epochs=2), paths, device="cpu", progress=False)
+    assert counter.calls == 2  # trained again from scratch
+    assert (meta["epochs"], meta["settings"]["max_epochs"], meta["resumed_from_epoch"]) == (2, 2, 0)
+    saved = json.loads(paths.meta.read_text())
+    assert saved["epochs"] <= saved["settings"]["max_epochs"]
+    assert len(list(csv.DictReader(paths.history.open()))) == 2
+    fresh = TrainPaths(processed_jets_dir, tmp_path / "fresh")
+    train(_settings(max_epochs=2), fresh, device="cpu", progress=False)
+    assert _same_weights(fresh.model, paths.model)
+    assert (paths.out_dir / "checkpoint.epoch4.pt").is_file()  # the longer run, set aside
+
+
+def test_a_lowered_patience_stops_where_a_fresh_run_stops(processed_jets_dir, tmp_path, monkeypatch):
+    script = [3.0, 2.0, 1.0, 1.5, 1.6, 1.7]
+    _EpochCounter(monkeypatch, script=script)
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    train(_settings(max_epochs=6, patience=10), paths, device="cpu", progress=False)
+    counter = _EpochCounter(monkeypatch, script=script)
+    meta = train(_settings(max_epochs=6, patience=1), paths, device="cpu", progress=False)
+    # patience 1 runs out after epoch 5 (epochs 4 and 5 do not improve): five epochs, from scratch
+    assert (counter.calls, meta["epochs"], meta["stopped_by"], meta["best_epoch"]) == (
+        5,
+        5,
+        "early stopping",
+        3,
+    )
+
+
+def test_a_raised_patience_continues_as_a_fresh_run_would(processed_jets_dir, tmp_path, monkeypatch):
+    script = [3.0, 2.0, 2.5, 2.6, 2.7, 2.8]
+    _EpochCounter(monkeypatch, script=script)
+    paths = TrainPaths(processed_jets_dir, tmp_path / "run")
+    meta = train(_settings(max_epochs=10, patience=1), paths, device="cpu", progress=False)
+    assert (meta["epochs"], meta["stopped_by"]) == (4, "early stopping")
+    counter = _EpochCounter(monkeypatch, script=script[4:])
+    meta = train(_settings(max_epochs=10, patience=3), paths, device="cpu", progress=False)
+    assert (counter.calls, meta["resumed_from_epoch"], meta["epochs"]) == (2, 4, 6)
+    _EpochCounter(monkeypatch, script=script)
+    fresh = TrainPaths(processed_jets_dir, tmp_path / "fresh")
+    assert train(_settings(max_epochs=10, patience=3), fresh, device="cpu", progress=False)["epochs"] == 6
+    assert _same_weights(fresh.model, paths.model)
+
+
+def test_a_nan_loss_names_the_run_and_its_data(processed_jets_dir, tmp_path, monkeypatch, capsys):
+    real_loss = train_module._loss
+    monkeypatch.setattr(train_module, "_loss", lambda *a: real_loss(*a) * float("nan"))
+    out = tmp_path / "run"
+    argv = ["train", "--model", "lgae-mix", "--latent", "2", "--hyperparameters", json.dumps(SMALL)]
+    argv += ["--data-dir", str(processed_jets_dir), "--out-dir", str(out), "--device", "cpu", "--no-progress"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert f"lgae train: error: {out} (lgae-mix latent=2 seed=1, data {processed_jets_dir})" in err[0]
+    assert "training loss became nan in epoch 1" in err[0]
+    assert "lower the learning rate (training.lr)" in err[0]

@@ -250,12 +250,17 @@ def training_subset(n_jets: int, fraction: float, seed: int) -> np.ndarray:
     return np.sort(chosen[:n_keep])
 
 
+def model_options(settings: TrainSettings) -> dict[str, Any]:
+    """The arguments of the run's model: its hyperparameters and its latent size."""
+    options = dict(settings.hyperparameters)
+    options[latent_argument(settings.model)] = settings.latent
+    return options
+
+
 def build_model(settings: TrainSettings) -> JetAutoencoder:
     """The model of a run, with its latent size and hyperparameters, initialised from the run's seed."""
     torch.manual_seed(derive_seed(settings.seed, "init", settings.model))
-    options = dict(settings.hyperparameters)
-    options[latent_argument(settings.model)] = settings.latent
-    return build(settings.model, **options).to(DTYPES[settings.dtype])
+    return build(settings.model, **model_options(settings)).to(DTYPES[settings.dtype])
 
 
 def _tensors(
@@ -369,6 +374,59 @@ def _out_of_time(settings: TrainSettings, state: dict[str, Any]) -> bool:
     return sum(h["epoch_seconds"] for h in state["history"]) >= 60.0 * settings.max_minutes
 
 
+def _goes_on(settings: TrainSettings, state: dict[str, Any]) -> bool:
+    """Whether the stopping rule lets another epoch start."""
+    return (
+        state["epoch"] < settings.max_epochs
+        and state["stale"] <= settings.patience
+        and not _out_of_time(settings, state)
+    )
+
+
+def _count_epoch(settings: TrainSettings, state: dict[str, Any], valid_loss: float) -> bool:
+    """Book one finished epoch's validation loss into ``state``; whether it is a new best."""
+    state["epoch"] += 1
+    # the loss of the last patience reset (a checkpoint from before min_improvement: the best so far)
+    reference = state.get("patience_reference", state["best_valid"])
+    improved = valid_loss < state["best_valid"]
+    if improved:
+        state["best_valid"], state["best_epoch"] = valid_loss, state["epoch"]
+    if valid_loss < reference * (1.0 - settings.min_improvement):
+        state["stale"], state["patience_reference"] = 0, valid_loss
+    else:
+        state["stale"] += 1
+    return improved
+
+
+def _fresh_state() -> dict[str, Any]:
+    return {
+        "epoch": 0,
+        "best_valid": math.inf,
+        "best_epoch": 0,
+        "stale": 0,
+        "patience_reference": math.inf,
+        "history": [],
+    }
+
+
+def replay_stopping_rule(settings: TrainSettings, history: list[dict[str, float]]) -> dict[str, Any] | None:
+    """The state a run with ``settings`` reaches over the epochs of ``history``, or None if its stopping
+    rule would have stopped before the last of them.
+
+    Which weights an epoch produces does not depend on the stopping rule, only whether it runs: so a
+    checkpoint can continue under a changed rule exactly when the changed rule would have let every one
+    of its epochs run, and the patience counter is then recounted under the changed rule, as a fresh
+    run would have counted it. Otherwise the checkpoint holds weights these settings cannot produce.
+    """
+    state = _fresh_state()
+    for row in history:
+        if not _goes_on(settings, state):
+            return None
+        _count_epoch(settings, state, float(row["valid_loss"]))
+        state["history"].append(row)
+    return state
+
+
 def train(
     settings: TrainSettings,
     paths: TrainPaths,
@@ -411,21 +469,32 @@ def train(
     )
     shuffle = torch.Generator().manual_seed(derive_seed(settings.seed, "shuffle"))
     fingerprint = run_fingerprint(settings, data)
-    state = {
-        "epoch": 0,
-        "best_valid": math.inf,
-        "best_epoch": 0,
-        "stale": 0,
-        "patience_reference": math.inf,
-        "history": [],
-    }
+    state = _fresh_state()
     best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
     checkpoint = _load_checkpoint(paths.checkpoint, fingerprint, settings, data)
+    if checkpoint is not None:
+        replayed = replay_stopping_rule(settings, checkpoint["state"]["history"])
+        if replayed is None:
+            aside = paths.checkpoint.with_name(f"checkpoint.epoch{checkpoint['state']['epoch']}.pt")
+            log.warning(
+                "%s holds %d epochs, more than the stopping rule now allows (max_epochs %d, patience %d, "
+                "min_improvement %g, max_minutes %s) would have run; moved to %s, training from scratch "
+                "so that the model is the one these settings produce",
+                paths.checkpoint,
+                checkpoint["state"]["epoch"],
+                settings.max_epochs,
+                settings.patience,
+                settings.min_improvement,
+                settings.max_minutes,
+                aside,
+            )
+            paths.checkpoint.rename(aside)
+            checkpoint = None
     if checkpoint is not None:
         model.load_state_dict(checkpoint["model"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         best_model = checkpoint["best_model"]
-        state = checkpoint["state"]
+        state = replayed
         _restore_rng(checkpoint["rng"], shuffle)
         log.info(
             "resuming %s from epoch %d (best valid %.6g)", paths.out_dir, state["epoch"], state["best_valid"]
@@ -445,11 +514,7 @@ def train(
     )
     n_batches = math.ceil(len(train_p4) / settings.batch_size)
     epochs_this_call = 0
-    while (
-        state["epoch"] < settings.max_epochs
-        and state["stale"] <= settings.patience
-        and not _out_of_time(settings, state)
-    ):
+    while _goes_on(settings, state):
         if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
             return {"stopped_at_epoch": state["epoch"], "resumed_from_epoch": resumed_from, **state}
         epoch_start = time.time()
@@ -469,9 +534,10 @@ def train(
             value = loss.item()
             if not math.isfinite(value):
                 raise TrainingError(
-                    f"{settings.model} latent={settings.latent} seed={settings.seed}: the training loss became "
-                    f"{value} in epoch {state['epoch'] + 1}, batch {b + 1}. {_kept(paths, state)}; "
-                    "lower the learning rate or check the data."
+                    f"{paths.out_dir} ({settings.model} latent={settings.latent} seed={settings.seed}, data "
+                    f"{paths.data_dir}): the training loss became {value} in epoch {state['epoch'] + 1}, "
+                    f"batch {b + 1}. {_kept(paths, state)}; lower the learning rate (training.lr) or check "
+                    "the data."
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -482,20 +548,13 @@ def train(
         valid_loss = evaluate_loss(model, settings.loss, valid_p4, valid_mask, settings.batch_size)
         if not math.isfinite(valid_loss):
             raise TrainingError(
-                f"{settings.model}: the validation loss became {valid_loss} in epoch {state['epoch'] + 1}. "
-                f"{_kept(paths, state)}; lower the learning rate or check the data."
+                f"{paths.out_dir} ({settings.model} latent={settings.latent} seed={settings.seed}, data "
+                f"{paths.data_dir}): the validation loss became {valid_loss} in epoch {state['epoch'] + 1}. "
+                f"{_kept(paths, state)}; lower the learning rate (training.lr) or check the data."
             )
-        state["epoch"] += 1
-        # the loss of the last patience reset (a checkpoint from before min_improvement: the best so far)
-        reference = state.get("patience_reference", state["best_valid"])
-        improved = valid_loss < state["best_valid"]
+        improved = _count_epoch(settings, state, valid_loss)
         if improved:
-            state["best_valid"], state["best_epoch"] = valid_loss, state["epoch"]
             best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if valid_loss < reference * (1.0 - settings.min_improvement):
-            state["stale"], state["patience_reference"] = 0, valid_loss
-        else:
-            state["stale"] += 1
         state["history"].append(
             {
                 "epoch": state["epoch"],
