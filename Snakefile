@@ -23,9 +23,13 @@ if not workflow.overwrite_configfiles:
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lgae import names  # noqa: E402
-from lgae.config import validate  # noqa: E402
+from lgae.config import check_files, validate  # noqa: E402
 
-validate(config)  # config/schema.yaml, its names filled in from lgae.names, and the cross-key checks
+# every config file read again strictly (a key given twice is an error, not "the last one wins"), then
+# config/schema.yaml, its names filled in from lgae.names, the cross-key checks, and what every job will
+# check of its settings: a job that refuses them after Snakemake deleted its old outputs destroys results
+check_files(workflow.configfiles)
+validate(config)
 
 
 report: "workflow/report/workflow.rst"  # snakemake --report results/report.html

@@ -6,15 +6,17 @@ its config through :func:`validate` too. Errors name the key and say how to fix 
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from lgae import names
-from lgae.errors import ConfigError
+from lgae.errors import ConfigError, LGAEError
+from lgae.io import read_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = REPO_ROOT / "config" / "schema.yaml"
@@ -34,7 +36,7 @@ _NAME_ENUMS: dict[str, tuple[str, ...]] = {
 
 def schema(schema_path: str | os.PathLike[str] = SCHEMA_PATH) -> dict[str, Any]:
     """The configuration schema, with its name enums filled in from :mod:`lgae.names`."""
-    loaded = yaml.safe_load(Path(schema_path).read_text())
+    loaded = read_yaml(schema_path)
     for key, values in _NAME_ENUMS.items():
         loaded["$defs"][key]["enum"] = list(values)
     return loaded
@@ -86,6 +88,7 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError("data.pythia.pthat_min must be below data.pythia.pthat_max (or set pthat_max <= 0)")
     _check_models(config)
     _check_figures(config)
+    check_jobs(config)
 
 
 def _check_split(data: dict[str, Any]) -> None:
@@ -141,6 +144,106 @@ def _check_models(config: dict[str, Any]) -> None:
             check_hyperparameters(model, values, key=f"models.{model}.hyperparameters")
 
 
+# ------------------------------------------------------------------------- what the jobs will run
+Run = tuple[str, int, int, float]
+
+
+def main_runs(config: dict[str, Any]) -> list[Run]:
+    """(model, latent, seed, fraction) of every model of the paper's tables and figures."""
+    seeds = config["training"]["seeds"]
+    return [(m, z, s, 1.0) for m, spec in config["models"].items() for z in spec["latents"] for s in seeds]
+
+
+def scan_runs(config: dict[str, Any]) -> list[Run]:
+    """(model, latent, seed, fraction) of the data-efficiency scan (Fig. 7)."""
+    scan = config["data_efficiency"]
+    return [
+        (m, z, s, float(f))
+        for m, z in scan["models"].items()
+        for f in scan["fractions"]
+        for s in scan["seeds"]
+    ]
+
+
+def training_settings(
+    config: dict[str, Any], model: str, latent: int, seed: int, fraction: float
+) -> dict[str, Any]:
+    """The arguments of :class:`lgae.train.TrainSettings` the train rule gives one run (its command-line
+    options say the same): the model's own entry where it has one (a model of the scan only trains with
+    its paper loss, no hyperparameters and the training defaults)."""
+    train = config["training"]
+    spec = config["models"].get(model, {"loss": None, "hyperparameters": {}})
+    return {
+        "model": model,
+        "latent": int(latent),
+        "seed": int(seed),
+        "train_fraction": float(fraction),
+        "loss": spec.get("loss"),
+        "hyperparameters": dict(spec.get("hyperparameters", {})),
+        "lr": train["lr"],
+        "betas": tuple(train["betas"]),
+        "weight_decay": train["weight_decay"],
+        "batch_size": train["batch_size"],
+        "max_epochs": spec.get("max_epochs", train["max_epochs"]),
+        "patience": train["patience"],
+        "min_improvement": train.get("min_improvement", 0.0),
+        "max_minutes": spec.get("max_minutes", train.get("max_minutes")),
+        "dtype": spec.get("dtype", train["dtype"]),
+        "background": tuple(config["data"]["background"]),
+    }
+
+
+def test_jets(config: dict[str, Any], jet_class: str) -> int:
+    """How many jets the test split of a class will hold (the remainder of the train and valid splits)."""
+    from lgae.data.jetnet_format import JETNET_JETS
+
+    data = config["data"]
+    n_jets = data["pythia"]["jets_per_class"] if data["source"] == "pythia" else JETNET_JETS[jet_class]
+    n_train, n_valid = (round(f * n_jets) for f in data["split"][:2])
+    return n_jets - n_train - n_valid
+
+
+#: the models (name, arguments, dtype, loss) check_jobs has built and run in this process
+_MODELS_THAT_RUN: set[str] = set()
+
+
+def check_jobs(config: dict[str, Any]) -> None:
+    """What the jobs themselves check, checked now, with the jobs' own code: a job that refuses its
+    settings only after Snakemake has deleted its finished outputs (a rerun deletes them first) would
+    destroy results. Every planned training's settings go through :class:`lgae.train.TrainSettings` and
+    its model is built; the prediction and figure options are checked as those commands check them."""
+    from lgae.evaluation.predict import IMAGE_SAMPLE
+    from lgae.models.io import DTYPES
+    from lgae.models.registry import build
+    from lgae.train import TrainSettings, check_model_runs, model_options
+
+    for run in dict.fromkeys(main_runs(config) + scan_runs(config)):
+        model, latent, seed, fraction = run
+        key = f"models.{model}" if model in config["models"] else f"data_efficiency.models.{model}"
+        try:
+            settings = TrainSettings(**training_settings(config, model, latent, seed, fraction))
+            options = model_options(settings)
+            identity = json.dumps([model, options, settings.dtype, settings.loss], sort_keys=True)
+            if identity not in _MODELS_THAT_RUN:  # the same model is checked once per process
+                check_model_runs(build(model, **options).to(DTYPES[settings.dtype]), settings)
+                _MODELS_THAT_RUN.add(identity)
+        except LGAEError as exc:
+            raise ConfigError(f"{key} (latent {latent}, seed {seed}, fraction {fraction:g}): {exc}") from exc
+    evaluation = config["evaluation"]
+    qcd = sum(test_jets(config, c) for c in config["data"]["background"])
+    if evaluation["equivariance_jets"] > qcd:
+        raise ConfigError(
+            f"evaluation.equivariance_jets = {evaluation['equivariance_jets']}: the QCD test split will hold "
+            f"{qcd} jets ({' + '.join(config['data']['background'])}); ask for at most {qcd}"
+        )
+    candidates = sum(min(IMAGE_SAMPLE, test_jets(config, c)) for c in config["data"]["background"])
+    if config["figures"]["sample_jets"] > candidates:
+        raise ConfigError(
+            f"figures.sample_jets = {config['figures']['sample_jets']}: Fig. 2 picks its single jets among "
+            f"the {candidates} QCD test jets whose images every model keeps; ask for at most {candidates}"
+        )
+
+
 #: figures that read the Lorentz latent or scan Lorentz equivariance: they show LGAEs only
 LGAE_ONLY_FIGURES = ("fig5", "fig6", "fig9")
 FIGURE_MODEL_KEYS = ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9")
@@ -167,15 +270,19 @@ def _check_figures(config: dict[str, Any]) -> None:
         raise ConfigError("evaluation.anomaly_score is 'emd' but evaluation.emd is false; enable it")
 
 
+def check_files(paths: Sequence[str | os.PathLike[str]]) -> None:
+    """The config files Snakemake read (``workflow.configfiles``), read again strictly: UTF-8 and no key
+    given twice (Snakemake's reader keeps the last of two)."""
+    for path in paths:
+        read_yaml(path)
+
+
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read and validate a YAML config file."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
-    try:
-        config = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    config = read_yaml(path)
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     try:

@@ -263,6 +263,38 @@ def build_model(settings: TrainSettings) -> JetAutoencoder:
     return build(settings.model, **model_options(settings)).to(DTYPES[settings.dtype])
 
 
+def check_model_runs(model: JetAutoencoder, settings: TrainSettings) -> None:
+    """The training loss of ``model`` on two synthetic massless jets, without gradients: hyperparameters
+    that build a model which cannot train (a value that breaks a layer, or makes every output NaN, e.g.
+    ``input_scale: 0``) are refused here, before any data is read, and at parse time with the same call.
+    The jets come from their own seeded generator: the global random state is left alone."""
+    generator = np.random.default_rng(0)
+    n_particles = model.num_particles
+    if n_particles < 1:
+        raise ConfigError(f"model {settings.model!r}: num_particles = {n_particles}, must be positive")
+    real = np.arange(n_particles) < max(1, n_particles // 2)
+    pt = generator.uniform(0.01, 0.1, (2, n_particles))
+    eta, phi = generator.normal(0.0, 0.2, (2, 2, n_particles))
+    p4 = np.stack([pt * np.cosh(eta), pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)], axis=-1)
+    parameter = next(model.parameters())
+    p4_t = torch.as_tensor(p4 * real[None, :, None], dtype=parameter.dtype, device=parameter.device)
+    mask_t = torch.as_tensor(np.tile(real, (2, 1)), device=parameter.device)
+    what = f"model {settings.model!r} (latent {settings.latent}, hyperparameters {settings.hyperparameters})"
+    training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            value = float(_loss(model, settings.loss, p4_t, mask_t))
+    except (RuntimeError, ValueError, ArithmeticError, IndexError) as exc:
+        raise ConfigError(f"{what} fails on a test jet ({str(exc).splitlines()[0]}); change them") from exc
+    finally:
+        model.train(training)
+    if not math.isfinite(value):
+        raise ConfigError(
+            f"{what} gives a {value} {settings.loss} loss on a test jet before any training; change them"
+        )
+
+
 def _tensors(
     jets: ProcessedJets, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -454,6 +486,7 @@ def train(
     dtype = DTYPES[settings.dtype]
     started = time.time()
     model = (model_builder or build_model)(settings).to(dev)  # hyperparameters checked here, before the data
+    check_model_runs(model, settings)
     _check_writable(paths.out_dir)
     train_jets = load_classes(paths.data_dir, settings.background, "train")
     valid_jets = load_classes(paths.data_dir, settings.background, "valid")

@@ -222,7 +222,7 @@ def build(name: str, **hyperparameters: object) -> JetAutoencoder:
     check_hyperparameters(key, hyperparameters)
     try:
         model = factory(**hyperparameters)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"model {key!r}: {str(exc).splitlines()[0]}") from exc
+    except (TypeError, ValueError, ArithmeticError, RuntimeError) as exc:  # a value a layer cannot take
+        raise ConfigError(f"model {key!r}: {str(exc).splitlines()[0] or type(exc).__name__}") from exc
     model.hyperparameters = {"name": key, **hyperparameters}
     return model
