@@ -158,6 +158,62 @@ def test_config_errors_stop_the_dry_run(workflow_dir, tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda c: c["models"]["lgae-mix"]["hyperparameters"].update(encoder_channels=[3, -4, 4]),
+            "models.lgae-mix (latent 2, seed 1, fraction 1): model 'lgae-mix'",
+        ),
+        (lambda c: c["data_efficiency"].update(fractions=[]), "data_efficiency.fractions"),
+    ],
+    ids=["negative channels", "no scan fractions"],
+)
+def test_what_a_job_would_refuse_stops_the_dry_run(workflow_dir, tmp_path, edit, message):
+    """Snakemake deletes a job's finished outputs before it runs it: a value only the job refused used to
+    cost model.pt, history.csv, meta.json (and Fig. 7) of finished runs. Now nothing runs."""
+    cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
+    edit(cfg)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    result = _snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+
+
+def test_a_config_file_with_a_key_given_twice_stops_the_dry_run(workflow_dir, tmp_path):
+    """It used to train with whichever of two `max_epochs` came last, without a word."""
+    text = (REPO / "config/quick.yaml").read_text()
+    assert text.count("\n  max_epochs: 30 ") == 1
+    path = tmp_path / "twice.yaml"
+    path.write_text(text.replace("\n  max_epochs: 30 ", "\n  max_epochs: 3\n  max_epochs: 30 "))
+    result = _snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir)
+    assert result.returncode != 0
+    assert "the key 'max_epochs' is given twice" in result.stdout + result.stderr
+
+
+def test_every_step_that_reads_a_run_is_told_which_run_to_expect(workflow_dir):
+    result = _snakemake("-n", "-p", "--cores", "1", "--configfile", "config/quick.yaml", cwd=workflow_dir)
+    assert result.returncode == 0, result.stderr + result.stdout
+    commands = [line for line in result.stdout.splitlines() if " -m lgae " in line]
+    predict = next(c for c in commands if "lgae predict" in c and "lgae-mix/9/seed1/frac1/" in c)
+    expected = json.loads(re.search(r"--expect '(\{.*?\})'", predict).group(1))
+    assert (expected["model"], expected["latent"], expected["seed"], expected["train_fraction"]) == (
+        "lgae-mix",
+        9,
+        1,
+        1.0,
+    )
+    assert expected["hyperparameters"] == {"encoder_channels": [3, 4, 4], "decoder_channels": [4, 3, 3]}
+    assert (expected["loss"], expected["max_epochs"], expected["background"]) == ("mse", 30, ["g", "q"])
+    for step in ("lgae evaluate", "lgae figure", "lgae table", "lgae claims"):
+        assert all("--expect " in c for c in commands if step in c), step
+    table = next(c for c in commands if "lgae table" in c)
+    assert "--expect lgae-min-max:2:1:1 lgae-min-max:4:1:1 lgae-mix:2:1:1" in table
+    claims = next(c for c in commands if "lgae claims" in c)
+    assert "--scan-expect lgae-mix:9:1:0.01 lgae-mix:9:1:1 lgae-min-max:4:1:0.01" in claims
+
+
 def test_train_rule_asks_for_a_gpu_and_records_logs_and_timings(workflow_dir):
     result = _snakemake(
         "-n",

@@ -7,6 +7,7 @@ input (missing or corrupt files, bad config values) are printed as one clear mes
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -308,7 +309,18 @@ def _os_error(exc: OSError) -> str:
     """An operating-system error in one line: the path, what went wrong, what to check."""
     where = " -> ".join(str(p) for p in (exc.filename, exc.filename2) if p is not None)
     what = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        return f"{where or 'an output'}: {what}; free space on that disk (or write elsewhere) and rerun"
     return f"{where}: {what}; check that the path exists, is writable and has free space" if where else what
+
+
+def _one_line(text: str) -> str:
+    """A message in one line: a list under a heading (a config's errors) joined with semicolons."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else ""
+    head, rest = lines[0], "; ".join(lines[1:])
+    return f"{head} {rest}" if head.endswith(":") else f"{head}; {rest}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -319,10 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.handler(args)
     except LGAEError as exc:
-        print(f"lgae {args.command}: error: {exc}", file=sys.stderr)
+        print(f"lgae {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:  # a path the user gave: unwritable, a file where a folder should be, disk full
-        print(f"lgae {args.command}: error: {_os_error(exc)}", file=sys.stderr)
+        print(f"lgae {args.command}: error: {_one_line(_os_error(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"lgae {args.command}: interrupted", file=sys.stderr)

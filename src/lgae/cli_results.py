@@ -9,7 +9,6 @@ out. Registered in :mod:`lgae.cli`.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,12 @@ def add_predict(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    p.add_argument(
+        "--expect",
+        default=None,
+        help="the run the model file must be: MODEL:LATENT:SEED:FRACTION, or a JSON object of its training "
+        "settings (the workflow gives every setting); a model file of another run is refused",
+    )
     p.set_defaults(handler=run_predict)
 
 
@@ -80,6 +85,8 @@ def run_predict(args: argparse.Namespace) -> None:
     from lgae.devices import claim_device
     from lgae.evaluation.equivariance import scan_model
     from lgae.evaluation.predict import predict_class, write_predictions
+    from lgae.identity import check_expected, parse_expected
+    from lgae.io import atomic_paths
     from lgae.models.io import load_model
     from lgae.seeding import rng
     from lgae.train import choose_device
@@ -89,12 +96,29 @@ def run_predict(args: argparse.Namespace) -> None:
     missing = [c for c in args.background if c not in args.classes]
     if missing:
         raise LGAEError(f"--background {missing} must be among --classes {args.classes}")
+    expected = parse_expected(args.expect)
     if args.threads:
         torch.set_num_threads(args.threads)
     with claim_device(args.device) as claimed:  # a GPU of its own, held until prediction ends
         device = choose_device(claimed)
         model, meta = load_model(args.model_file, device)
         settings = meta["settings"]
+        check_expected(
+            args.model_file,
+            settings,
+            expected,
+            "the file was copied there or left by another run: delete it and rerun the train step "
+            "(`lgae train`, or the Snakemake rule train)",
+        )
+        test = {c: load_processed(args.data_dir / f"{c}_test.h5") for c in args.classes}
+        _check_test_data(args.model_file, meta, args.data_dir, args.classes)
+        qcd_jets = sum(len(test[c]) for c in args.background)
+        if meta["name"].startswith("lgae") and args.equivariance_jets > qcd_jets:
+            raise LGAEError(
+                f"--equivariance-jets {args.equivariance_jets} (evaluation.equivariance_jets): "
+                f"{args.data_dir} holds {qcd_jets} QCD test jets ({'+'.join(args.background)}); ask for at "
+                "most that many"
+            )
         info = {
             "model": meta["name"],
             "latent": settings["latent"],
@@ -107,6 +131,8 @@ def run_predict(args: argparse.Namespace) -> None:
             "stopped_by": meta.get("stopped_by"),
             "train_jets": meta.get("train_jets"),
             "model_file": str(args.model_file),
+            "fingerprint": meta.get("fingerprint"),
+            "settings": settings,
             "source": _data_source(args.data_dir, args.classes[0]),
             "device": str(device),
             "compression_rate": meta.get("compression_rate"),
@@ -114,27 +140,60 @@ def run_predict(args: argparse.Namespace) -> None:
             "image_npix": getattr(model, "npix", None),
         }
         log.info("predicting with %s (%s) on %s", args.model_file, info["model"], device)
-        test = {c: load_processed(args.data_dir / f"{c}_test.h5") for c in args.classes}
-        for jet_class, jets in test.items():
-            predictions = predict_class(
-                model,
-                jets,
-                args.batch_size,
-                device,
-                args.emd,
-                not args.no_progress,
-                {**info, "split": "test"},
+        outputs = [args.out_dir / f"{c}.h5" for c in args.classes] + [args.out_dir / "equivariance.json"]
+        # every output appears at once, or none does: a failure in the last class (or in the scans)
+        # leaves no class file of this model beside those of another
+        with atomic_paths(outputs) as temporaries:
+            for (jet_class, jets), tmp in zip(test.items(), temporaries, strict=False):
+                predictions = predict_class(
+                    model,
+                    jets,
+                    args.batch_size,
+                    device,
+                    args.emd,
+                    not args.no_progress,
+                    {**info, "split": "test"},
+                )
+                write_predictions(tmp, predictions)
+                log.info("%s: %d jets", args.out_dir / f"{jet_class}.h5", len(predictions))
+            if meta["name"].startswith("lgae"):
+                p4 = np.concatenate([test[c].p4 for c in args.background])
+                mask = np.concatenate([test[c].mask for c in args.background])
+                chosen = np.sort(rng(0, "equivariance").permutation(len(p4))[: args.equivariance_jets])
+                scans = {"scanned": True, **scan_model(model, p4[chosen], mask[chosen], device)}
+            else:
+                scans = {
+                    "scanned": False,
+                    "reason": f"{meta['name']} is not Lorentz equivariant by construction",
+                }
+            write_json(temporaries[-1], {**info, **scans})
+
+
+def _check_test_data(model_file: Path, meta: dict[str, Any], data_dir: Path, classes: list[str]) -> None:
+    """The test files come from the preprocessing the model was trained on: the same source, seed and
+    split (another seed's test split would hold the model's training jets), and for the classes it was
+    trained on, the same raw file."""
+    from lgae.data.preprocess import PROVENANCE_KEYS, read_attrs
+
+    trained = (meta.get("data") or {}).get("files") or {}
+    if not trained:
+        return
+    reference = next(iter(trained.values()))
+    for jet_class in classes:
+        path = data_dir / f"{jet_class}_test.h5"
+        attrs = read_attrs(path)
+        record = trained.get(f"{jet_class}_train", reference)
+        keys = [*PROVENANCE_KEYS, *(["raw_jets"] if f"{jet_class}_train" in trained else [])]
+        differ = [
+            f"{k} {attrs.get(k)!r} (trained on {record.get(k)!r})"
+            for k in keys
+            if attrs.get(k) != record.get(k)
+        ]
+        if differ:
+            raise DataError(
+                f"{path}: not from the preprocessing {model_file} was trained on ({'; '.join(differ)}); "
+                "predict on the test split of the model's own data, or retrain the model on this data"
             )
-            write_predictions(args.out_dir / f"{jet_class}.h5", predictions)
-            log.info("%s: %d jets", args.out_dir / f"{jet_class}.h5", len(predictions))
-        if meta["name"].startswith("lgae"):
-            p4 = np.concatenate([test[c].p4 for c in args.background])
-            mask = np.concatenate([test[c].mask for c in args.background])
-            chosen = np.sort(rng(0, "equivariance").permutation(len(p4))[: args.equivariance_jets])
-            scans = {"scanned": True, **scan_model(model, p4[chosen], mask[chosen], device)}
-        else:
-            scans = {"scanned": False, "reason": f"{meta['name']} is not Lorentz equivariant by construction"}
-        write_json(args.out_dir / "equivariance.json", {**info, **scans})
 
 
 # ------------------------------------------------------------------------------------------ evaluate
@@ -169,18 +228,21 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         "model outside the paper, e.g. lgae for any model with reconstructed 4-momenta)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    p.add_argument(
+        "--expect",
+        default=None,
+        help="the run the predictions must come from: MODEL:LATENT:SEED:FRACTION, or a JSON object of its "
+        "training settings; predictions of another run are refused",
+    )
     p.set_defaults(handler=run_evaluate)
 
 
 def _read_json(path: Path) -> Any:
+    from lgae.io import read_json
+
     if not path.is_file():
         raise DataError(f"{path}: not found; rerun the step that writes it")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            f"{path}: not valid JSON ({exc}); delete it and rerun the step that writes it"
-        ) from exc
+    return read_json(path)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
@@ -190,13 +252,22 @@ def run_evaluate(args: argparse.Namespace) -> None:
     from lgae.evaluation.paper_protocol import family_of, paper_protocol_metrics, paper_scores
     from lgae.evaluation.predict import read_class_predictions
     from lgae.evaluation.reconstruction import reconstruction_metrics
+    from lgae.identity import check_expected, parse_expected, same_model
 
     overlap = set(args.background) & set(args.signals)
     if overlap:
         raise LGAEError(f"classes {sorted(overlap)} are both background and signal")
+    expected = parse_expected(args.expect)
     predictions = read_class_predictions(args.predictions_dir, [*args.background, *args.signals])
-    info = {k: v for k, v in next(iter(predictions.values())).attrs.items() if k != "split"}
-    scans = _read_json(args.predictions_dir / "equivariance.json")
+    first = args.predictions_dir / f"{args.background[0]}.h5"
+    info = {k: v for k, v in predictions[args.background[0]].attrs.items() if k != "split"}
+    fix = "delete the directory's files and rerun the predict step (`lgae predict`, or the Snakemake rule predict)"
+    check_expected(first, info.get("settings"), expected, fix)
+    scans_path = args.predictions_dir / "equivariance.json"
+    scans = _read_json(scans_path)
+    if not isinstance(scans, dict) or "scanned" not in scans:
+        raise DataError(f"{scans_path}: not an equivariance file of `lgae predict`; {fix}")
+    same_model({str(first): info, str(scans_path): scans}, "prediction files", fix)
     family = args.paper_family or family_of(info["model"])
     paper = (
         {c: paper_scores(p, family, args.emd, not args.no_progress) for c, p in predictions.items()}
@@ -226,9 +297,51 @@ FIGURES = ("fig2", "fig3", "fig4", "fig4_paper_protocol", "fig5", "fig6", "fig7"
 
 
 def _read_metrics(directory: Path) -> Any:
-    from lgae.results import RunMetrics
+    """One run's four metrics files, each of the shape the tables, claims and figures read, all of one
+    model."""
+    from lgae.identity import same_model
+    from lgae.results import RunMetrics, check_metrics
 
-    return RunMetrics.from_files({name: _read_json(directory / f"{name}.json") for name in METRIC_FILES})
+    payloads = {}
+    for name in METRIC_FILES:
+        path = directory / f"{name}.json"
+        payloads[name] = _read_json(path)
+        check_metrics(name, payloads[name], str(path))
+    same_model(
+        {str(directory / f"{name}.json"): payload["model"] for name, payload in payloads.items()},
+        "metrics files",
+        "delete them and rerun the evaluate step (`lgae evaluate`, or the Snakemake rule evaluate)",
+    )
+    return RunMetrics.from_files(payloads)
+
+
+def _expected_runs(values: list[str] | None, key: str = "--expect") -> list[dict[str, Any]] | None:
+    from lgae.identity import parse_run
+
+    return None if values is None else [parse_run(v, key) for v in values]
+
+
+def _check_runs(
+    inputs: list[Path], records: list[dict[str, Any]], expected: list[str] | None, key: str
+) -> None:
+    """Several runs read together: each a different run, each the one expected in its place."""
+    from lgae.identity import check_runs
+
+    check_runs(
+        [(str(d), r) for d, r in zip(inputs, records, strict=True)],
+        _expected_runs(expected, key),
+        "give each run's directory once; a file of another run there must be deleted and its step rerun",
+    )
+
+
+def _add_expect(p: argparse.ArgumentParser, key: str = "--expect", of: str = "--inputs") -> None:
+    p.add_argument(
+        key,
+        nargs="*",
+        default=None,
+        metavar="MODEL:LATENT:SEED:FRACTION",
+        help=f"the run each of {of} must hold, in the same order (the workflow gives them); another is refused",
+    )
 
 
 def _source(infos: list[dict[str, Any]]) -> str:
@@ -284,7 +397,25 @@ def add_figure(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image-npix", type=int, default=40, help="Fig. 2: pixels per axis")
     p.add_argument("--sample-jets", type=int, default=5, help="Fig. 2: single jets shown")
     p.add_argument("--sample-seed", type=int, default=0, help="Fig. 2: seed of their choice")
+    _add_expect(p)
     p.set_defaults(handler=run_figure)
+
+
+def _check_figure_models(name: str, inputs: list[Path], infos: list[dict[str, Any]]) -> None:
+    """Figures of the Lorentz latent or of equivariance show LGAEs only."""
+    from lgae.config import LGAE_ONLY_FIGURES
+
+    if name in LGAE_ONLY_FIGURES:
+        others = [
+            f"{d} ({i.get('model')})"
+            for d, i in zip(inputs, infos, strict=True)
+            if not str(i.get("model")).startswith("lgae")
+        ]
+        if others:
+            raise LGAEError(
+                f"{name} shows the Lorentz latent or equivariance of LGAE models only, not {', '.join(others)}; "
+                f"give LGAE directories (figures.{name})"
+            )
 
 
 def run_figure(args: argparse.Namespace) -> None:
@@ -292,15 +423,29 @@ def run_figure(args: argparse.Namespace) -> None:
 
     if args.name in ("fig7", "fig9"):
         runs = [_read_metrics(d) for d in args.inputs]
-        fig, caption = figures.METRIC_FIGURES[args.name](runs, _source([r.info for r in runs]))
+        infos = [r.info for r in runs]
+        _check_runs(args.inputs, infos, args.expect, "--expect")
+        _check_figure_models(args.name, args.inputs, infos)
+        fig, caption = figures.METRIC_FIGURES[args.name](runs, _source(infos))
     else:
-        from lgae.evaluation.predict import read_class_predictions
+        from lgae.evaluation.predict import IMAGE_SAMPLE, read_class_predictions
 
         classes = (
             args.background if args.name in ("fig2", "fig3", "fig5") else [*args.background, *args.signals]
         )
+        if args.name == "fig4" and not args.signals:
+            raise LGAEError("fig4 needs at least one signal class (--signals, data.signals)")
         models = [read_class_predictions(d, classes) for d in args.inputs]
         infos = [next(iter(m.values())).attrs for m in models]
+        _check_runs(args.inputs, infos, args.expect, "--expect")
+        _check_figure_models(args.name, args.inputs, infos)
+        if args.name == "fig2":
+            candidates = sum(min(IMAGE_SAMPLE, len(models[0][c])) for c in args.background)
+            if args.sample_jets > candidates:
+                raise LGAEError(
+                    f"--sample-jets {args.sample_jets} (figures.sample_jets): Fig. 2 picks among the "
+                    f"{candidates} QCD test jets whose images every model keeps; ask for at most {candidates}"
+                )
         options = {
             "background": args.background,
             "signals": args.signals,
@@ -332,6 +477,7 @@ def add_table(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", default=None, help="data source when no run is given (jetnet or pythia)")
     p.add_argument("--out-prefix", type=Path, required=True)
     p.add_argument("--anomaly-score", default="chamfer")
+    _add_expect(p)
     p.set_defaults(handler=run_table)
 
 
@@ -340,6 +486,7 @@ def run_table(args: argparse.Namespace) -> None:
     from lgae.tables import build_table
 
     runs = [_read_metrics(d) for d in args.inputs]
+    _check_runs(args.inputs, [r.info for r in runs], args.expect, "--expect")
     source = _source([r.info for r in runs]) if runs else args.source
     if source is None:
         raise LGAEError("no metrics given: pass --source to say which data the (empty) table is for")
@@ -368,6 +515,8 @@ def add_claims(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scan", type=Path, nargs="*", default=[])
     p.add_argument("--out-prefix", type=Path, required=True, help="e.g. results/claims")
     p.add_argument("--anomaly-score", default="chamfer")
+    _add_expect(p)
+    _add_expect(p, "--scan-expect", "--scan")
     p.set_defaults(handler=run_claims)
 
 
@@ -377,6 +526,8 @@ def run_claims(args: argparse.Namespace) -> None:
 
     main = [_read_metrics(d) for d in args.inputs]
     scan = [_read_metrics(d) for d in args.scan]
+    _check_runs(args.inputs, [r.info for r in main], args.expect, "--expect")
+    _check_runs(args.scan, [r.info for r in scan], args.scan_expect, "--scan-expect")
     source = _source([r.info for r in main + scan])
     claims = check_claims(main, scan, args.anomaly_score)
     epochs = sorted({(r.model, r.latent, r.seed, r.info.get("epochs")) for r in main})

@@ -15,6 +15,7 @@ import torch
 from matplotlib.figure import Figure
 from sklearn.metrics import auc
 
+from lgae.errors import DataError
 from lgae.evaluation.anomaly import COMBINED, roc
 from lgae.evaluation.paper_protocol import PROTOCOL_NAME, best_rocs, family_of, paper_scores
 from lgae.evaluation.predict import JET_FEATURES, Predictions, image_sample
@@ -273,7 +274,9 @@ def fig9(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
     """Equivariance scans of the trained LGAEs."""
     scans = {_model_run(r): r.equivariance["scans"] for r in runs if r.equivariance["summary"].get("scanned")}
     if not scans:
-        raise ValueError("fig9 needs equivariance scans of LGAE models")
+        raise DataError(
+            "fig9 needs equivariance scans of LGAE models (figures.fig9): none of its inputs has one"
+        )
     jets = sorted({s["jets"] for s in scans.values()})
     paper = None
     if source == "jetnet":

@@ -13,15 +13,169 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "METRIC_SCHEMAS",
     "RunMetrics",
     "SeedSummary",
     "anomaly_score_name",
+    "check_metrics",
     "over_seeds",
     "paper_protocol_best",
     "runs_of",
 ]
 
 IMAGE_SCORE = "image_mse"
+
+# ------------------------------------------------------------------- the shape of the metrics files
+# What the tables, the claims and the figures read of each file (JSON Schema): a file of another shape
+# is refused when read, with the file and the first place it departs from this, not by a KeyError deep
+# in a table. Extra keys are allowed (the files hold more than is read).
+_NUMBER = {"type": "number"}
+_STATS = {
+    "type": "object",
+    "required": ["median", "iqr", "median_abs", "n", "non_finite"],
+    "properties": {
+        "median": _NUMBER,
+        "iqr": _NUMBER,
+        "median_abs": _NUMBER,
+        "n": {"type": "integer", "minimum": 0},
+        "non_finite": {"type": "integer", "minimum": 0},
+    },
+}
+_FEATURES = {"type": "object", "additionalProperties": _STATS}
+_RUN = {
+    "type": "object",
+    "required": ["model", "latent", "seed", "fraction"],
+    "properties": {
+        "model": {"type": "string"},
+        "latent": {"type": "integer", "minimum": 1},
+        "seed": {"type": "integer", "minimum": 0},
+        "fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+    },
+}
+_SIGNAL = {
+    "type": "object",
+    "required": ["auc", "signal_efficiency", "jets"],
+    "properties": {
+        "auc": _NUMBER,
+        "signal_efficiency": {"type": "object", "additionalProperties": _NUMBER},
+        "jets": {"type": "integer", "minimum": 0},
+    },
+}
+_SCAN_POINTS = {
+    "type": "array",
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "required": ["parameter", "gamma", "paper", "strict"],
+        "properties": {k: _NUMBER for k in ("parameter", "gamma", "paper", "strict")},
+    },
+}
+METRIC_SCHEMAS: dict[str, dict[str, Any]] = {
+    "reconstruction": {
+        "type": "object",
+        "required": ["model", "groups"],
+        "properties": {
+            "model": _RUN,
+            "groups": {
+                "type": "object",
+                "required": ["qcd"],
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["jet", "particle"],
+                    "properties": {"jet": _FEATURES, "particle": {"oneOf": [{"type": "null"}, _FEATURES]}},
+                },
+            },
+        },
+    },
+    "anomaly": {
+        "type": "object",
+        "required": ["model", "scores"],
+        "properties": {
+            "model": _RUN,
+            "scores": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["background_jets", "signals"],
+                    "properties": {
+                        "background_jets": {"type": "integer", "minimum": 0},
+                        "signals": {"type": "object", "additionalProperties": _SIGNAL},
+                    },
+                },
+            },
+        },
+    },
+    "latent": {
+        "type": "object",
+        "required": ["model", "lorentz_latent"],
+        "properties": {"model": _RUN, "lorentz_latent": {"type": "boolean"}},
+        "if": {"properties": {"lorentz_latent": {"const": True}}},
+        "then": {
+            "required": ["correlation_with_jet_momentum"],
+            "properties": {
+                "correlation_with_jet_momentum": {
+                    "type": "object",
+                    "required": ["imag", "real"],
+                    "additionalProperties": {
+                        "type": "object",
+                        "required": ["E", "px", "py", "pz"],
+                        "additionalProperties": _NUMBER,
+                    },
+                }
+            },
+        },
+    },
+    "equivariance": {
+        "type": "object",
+        "required": ["model", "summary", "scans"],
+        "properties": {
+            "model": _RUN,
+            "summary": {
+                "type": "object",
+                "required": ["scanned"],
+                "properties": {"scanned": {"type": "boolean"}},
+                "if": {"properties": {"scanned": {"const": True}}},
+                "then": {
+                    "required": [
+                        f"{scan}_{measure}_max"
+                        for scan in ("boost_z", "rotation_z")
+                        for measure in ("paper", "strict")
+                    ]
+                },
+            },
+            "scans": {
+                "type": "object",
+                "if": {"properties": {"scanned": {"const": True}}, "required": ["scanned"]},
+                "then": {
+                    "required": ["jets", "boost_z", "rotation_z"],
+                    "properties": {
+                        "jets": {"type": "integer", "minimum": 1},
+                        "boost_z": _SCAN_POINTS,
+                        "rotation_z": _SCAN_POINTS,
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def check_metrics(name: str, payload: Any, where: str) -> None:
+    """Refuse a metrics file ``name`` (reconstruction, anomaly, latent, equivariance) that is not of the
+    shape :data:`METRIC_SCHEMAS` describes, naming the file, the first place and the fix."""
+    import jsonschema
+
+    from lgae.errors import DataError
+
+    validator = jsonschema.Draft202012Validator(METRIC_SCHEMAS[name])
+    error = next(iter(sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))), None)
+    if error is not None:
+        place = ".".join(str(p) for p in error.absolute_path) or "the top level"
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        raise DataError(
+            f"{where}: not a {name} metrics file of this version (at {place}: {message}); delete it "
+            "and rerun `lgae evaluate` (or the Snakemake rule evaluate)"
+        )
 
 
 @dataclass

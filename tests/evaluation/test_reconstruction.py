@@ -62,3 +62,45 @@ def test_jet_errors_and_their_summary():
     assert summary["iqr"] == pytest.approx(1.5)  # q75 = 1.25, q25 = -0.25
     assert summary["median_abs"] == 1.0
     assert (summary["n"], summary["non_finite"]) == (4, 1)
+
+
+@pytest.mark.parametrize("matching", ["hungarian", "ordered"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_reconstructed_particle_is_counted_and_moves_no_median(matching, bad):
+    """One NaN (or inf) in a reconstructed particle: every error of that jet is non-finite, counted as
+    such, and the statistics are those of the other jets (it used to move the median while
+    non_finite stayed 0, or to stop the Hungarian matching with a traceback)."""
+    from lgae.evaluation.predict import Predictions
+    from lgae.evaluation.reconstruction import reconstruction_metrics
+
+    p4, mask = _jets()
+    recon = p4 * 1.0 + 0.002 * np.random.default_rng(3).normal(size=p4.shape) * mask[..., None]
+    features = np.zeros((len(p4), 4))
+
+    def predictions(recon_p4: np.ndarray, rows: slice = slice(None)) -> Predictions:
+        return Predictions(
+            jet_class="g",
+            label=np.zeros(len(p4[rows]), int),
+            index=np.arange(len(p4[rows])),
+            p4=p4[rows],
+            mask=mask[rows],
+            jet_features=features[rows] + 1.0,
+            recon_jet_features=features[rows] + 1.1,
+            scores={},
+            latent={},
+            recon_p4=recon_p4[rows],
+        )
+
+    broken = recon.copy()
+    broken[7, 0, 2] = bad
+    metrics = reconstruction_metrics({"g": predictions(broken)}, ["g"], matching)["groups"]["qcd"]
+    others = np.arange(len(p4)) != 7
+    clean = reconstruction_metrics({"g": predictions(recon, others)}, ["g"], matching)["groups"]["qcd"]
+    for feature, summary in metrics["particle"].items():
+        assert summary["non_finite"] == mask[7].sum(), feature
+        assert summary["n"] == clean["particle"][feature]["n"]
+        assert summary["median"] == pytest.approx(clean["particle"][feature]["median"], abs=1e-15)
+        assert summary["iqr"] == pytest.approx(clean["particle"][feature]["iqr"], abs=1e-15)
+    for feature, summary in metrics["jet"].items():
+        assert summary["non_finite"] == 1, feature
+        assert summary["median"] == pytest.approx(clean["jet"][feature]["median"])

@@ -1,6 +1,12 @@
 # Shared definitions: paths and the command that runs a pipeline step through the lgae package.
 import json
 import os
+import shlex
+from dataclasses import asdict
+
+from lgae.config import main_runs as planned_main_runs
+from lgae.config import scan_runs as planned_scan_runs
+from lgae.config import training_settings
 
 DATA = config["data"]
 SOURCE = DATA["source"]
@@ -74,41 +80,56 @@ def predictions_dir(run):
 
 def main_runs():
     """(model, latent, seed, fraction) of every model of the paper's tables and figures."""
-    return [(m, z, s, 1.0) for m, spec in MODELS.items() for z in spec["latents"] for s in TRAIN["seeds"]]
+    return planned_main_runs(config)
 
 
 def scan_runs():
     """(model, latent, seed, fraction) of the data-efficiency scan (Fig. 7)."""
-    return [(m, z, s, f) for m, z in SCAN["models"].items() for f in SCAN["fractions"] for s in SCAN["seeds"]]
+    return planned_scan_runs(config)
+
+
+def run_names(runs):
+    """The runs as `--expect` names them (MODEL:LATENT:SEED:FRACTION), in order."""
+    return " ".join(f"{m}:{z}:{s}:{fraction_label(f)}" for m, z, s, f in runs)
 
 
 def trained_models(runs):
     return sorted({f"{run_dir(*run)}/model.pt" for run in runs})
 
 
-def model_spec(wildcards):
-    """The config entry of a model (models.<name>), also for models that only appear in the scan."""
-    return MODELS.get(wildcards.model, {"loss": None, "hyperparameters": {}})
+def run_settings(wildcards):
+    """The training settings of one run (lgae.config.training_settings: what the config says for it)."""
+    return training_settings(
+        config, wildcards.model, int(wildcards.latent), int(wildcards.seed), float(wildcards.frac)
+    )
 
 
 def train_options(wildcards):
     """Command-line options of `lgae train` taken from the config."""
-    spec = model_spec(wildcards)
-    loss = f"--loss {spec['loss']}" if spec.get("loss") else ""
-    dtype = spec.get("dtype", TRAIN["dtype"])
-    epochs = spec.get("max_epochs", TRAIN["max_epochs"])
-    hyper = json.dumps(spec.get("hyperparameters", {}), separators=(",", ":"))
+    settings = run_settings(wildcards)
+    loss = f"--loss {settings['loss']}" if settings["loss"] else ""
+    hyper = json.dumps(settings["hyperparameters"], separators=(",", ":"))
     # only when set, so that a finished DAG of an older config is not rerun for the new option
-    minimum = TRAIN.get("min_improvement", 0.0)
+    minimum = settings["min_improvement"]
     min_improvement = f"--min-improvement {minimum} " if minimum else ""
-    minutes = spec.get("max_minutes", TRAIN.get("max_minutes"))
+    minutes = settings["max_minutes"]
     max_minutes = f"--max-minutes {minutes} " if minutes is not None else ""
     return (
-        f"{loss} --dtype {dtype} --hyperparameters '{hyper}' --lr {TRAIN['lr']} "
-        f"--betas {TRAIN['betas'][0]} {TRAIN['betas'][1]} --weight-decay {TRAIN['weight_decay']} "
-        f"--batch-size {TRAIN['batch_size']} --max-epochs {epochs} --patience {TRAIN['patience']} {min_improvement}{max_minutes}"
-        f"--device {TRAIN['device']} --background {' '.join(DATA['background'])}"
+        f"{loss} --dtype {settings['dtype']} --hyperparameters '{hyper}' --lr {settings['lr']} "
+        f"--betas {settings['betas'][0]} {settings['betas'][1]} --weight-decay {settings['weight_decay']} "
+        f"--batch-size {settings['batch_size']} --max-epochs {settings['max_epochs']} "
+        f"--patience {settings['patience']} {min_improvement}{max_minutes}"
+        f"--device {TRAIN['device']} --background {' '.join(settings['background'])}"
     )
+
+
+def expected_run(wildcards):
+    """`--expect` of the steps that read one run's files: every training setting its model must carry,
+    so that a model (or its predictions) of another run or of other settings is refused."""
+    from lgae.train import TrainSettings
+
+    settings = asdict(TrainSettings(**run_settings(wildcards)))
+    return shlex.quote(json.dumps(settings, separators=(",", ":"), sort_keys=True))
 
 
 def predict_options(wildcards):
@@ -178,6 +199,11 @@ FIGURE_INPUTS = {
     **{f: predictions_of(f) for f in ("fig2", "fig3", "fig4", "fig4_paper_protocol", "fig5", "fig6")},
     "fig7": metrics_of(scan_runs()),
     "fig9": metrics_of(figure_runs("fig9")),
+}
+# the run each of a figure's input directories holds, in their order
+FIGURE_RUNS = {
+    **{f: run_names(figure_runs(f)) for f in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9")},
+    "fig7": run_names(scan_runs()),
 }
 
 

@@ -24,10 +24,11 @@ rule predict:
         lgae=LGAE,
         data_dir=lambda wc, input: os.path.dirname(input.data[0]),
         options=predict_options,
+        expect=expected_run,
     shell:
         "{params.lgae} predict --model-file {input.model} --data-dir {params.data_dir} "
         "--out-dir $(dirname {output.equivariance}) --threads {threads} --no-progress {params.options} "
-        "> {log} 2>&1"
+        "--expect {params.expect} > {log} 2>&1"
 
 
 rule evaluate:
@@ -47,9 +48,10 @@ rule evaluate:
     params:
         lgae=LGAE,
         options=evaluate_options,
+        expect=expected_run,
     shell:
         "{params.lgae} evaluate --predictions-dir $(dirname {input.equivariance}) "
-        "--out-dir $(dirname {output.reconstruction}) {params.options} > {log} 2>&1"
+        "--out-dir $(dirname {output.reconstruction}) {params.options} --expect {params.expect} > {log} 2>&1"
 
 
 rule metrics:

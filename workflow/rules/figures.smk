@@ -31,9 +31,10 @@ rule figure:
     params:
         lgae=LGAE,
         inputs=lambda wc, input: directories(input),
+        expect=lambda wc: FIGURE_RUNS[wc.figure],
         options=FIGURE_OPTIONS,
     shell:
-        "{params.lgae} figure {wildcards.figure} --inputs {params.inputs} "
+        "{params.lgae} figure {wildcards.figure} --inputs {params.inputs} --expect {params.expect} "
         "--out-prefix results/figures/{wildcards.figure} {params.options} > {log} 2>&1"
 
 
@@ -59,10 +60,11 @@ rule table:
     params:
         lgae=LGAE,
         inputs=lambda wc, input: directories(input),
+        expect=run_names(main_runs()),
         score=EVAL["anomaly_score"],
     shell:
-        "{params.lgae} table {wildcards.table} --inputs {params.inputs} --out-prefix results/tables/{wildcards.table} "
-        "--anomaly-score {params.score} > {log} 2>&1"
+        "{params.lgae} table {wildcards.table} --inputs {params.inputs} --expect {params.expect} "
+        "--out-prefix results/tables/{wildcards.table} --anomaly-score {params.score} > {log} 2>&1"
 
 
 rule check_claims:
@@ -82,7 +84,10 @@ rule check_claims:
         lgae=LGAE,
         main=lambda wc, input: directories(input.main),
         scan=lambda wc, input: directories(input.scan),
+        main_runs=run_names(main_runs()),
+        scan_runs=run_names(scan_runs()),
         score=EVAL["anomaly_score"],
     shell:
-        "{params.lgae} claims --inputs {params.main} --scan {params.scan} --out-prefix results/claims "
-        "--anomaly-score {params.score} > {log} 2>&1"
+        "{params.lgae} claims --inputs {params.main} --expect {params.main_runs} --scan {params.scan} "
+        "--scan-expect {params.scan_runs} --out-prefix results/claims --anomaly-score {params.score} "
+        "> {log} 2>&1"

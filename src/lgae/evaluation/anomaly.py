@@ -29,8 +29,12 @@ def _checked(scores: np.ndarray, what: str) -> np.ndarray:
     scores = np.asarray(scores, dtype=np.float64).ravel()
     if scores.size == 0:
         raise DataError(f"{what}: no scores")
-    if np.isnan(scores).any():
-        raise DataError(f"{what}: {int(np.isnan(scores).sum())} NaN scores; the predictions are broken")
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        raise DataError(
+            f"{what}: {int(bad.sum())} scores are NaN or inf (first at jet {int(np.argmax(bad))}); the model "
+            "reconstructs those jets as non-finite numbers: retrain it, then rerun predict"
+        )
     return scores
 
 
@@ -93,7 +97,10 @@ def anomaly_metrics(
             groups[COMBINED] = np.concatenate([scores[s][name] for s in signals])
         per_signal = {}
         for signal, values in groups.items():
-            fpr, tpr = roc(qcd, values)
+            try:
+                fpr, tpr = roc(qcd, values)
+            except DataError as exc:
+                raise DataError(f"score {name!r}, {signal} against {'+'.join(background)}: {exc}") from exc
             per_signal[signal] = {
                 "auc": float(sklearn_auc(fpr, tpr)),
                 "signal_efficiency": {f"{e:g}": signal_efficiency(fpr, tpr, e) for e in efficiencies},

@@ -226,8 +226,9 @@ def write_predictions(path: str | os.PathLike[str], predictions: Predictions) ->
         handle.attrs["meta"] = json.dumps(predictions.attrs, default=str)
 
 
-def read_predictions(path: str | os.PathLike[str]) -> Predictions:
-    """Read one prediction file; a missing or damaged file is a DataError naming it and the fix."""
+def read_predictions(path: str | os.PathLike[str], jet_class: str | None = None) -> Predictions:
+    """Read one prediction file; a missing, damaged or inconsistent file is a DataError naming it and
+    the fix. ``jet_class``: the class the file must hold (its name says so)."""
     path = Path(path)
     fix = "rerun the predict step (`lgae predict`, or the Snakemake rule `predict`)"
     if not path.is_file():
@@ -239,18 +240,71 @@ def read_predictions(path: str | os.PathLike[str]) -> Predictions:
             arrays = {name: handle[name][...] for name in (*_REQUIRED, *_OPTIONAL) if name in handle}
             scores = {name: data[...] for name, data in handle["scores"].items()}
             latent = {name: data[...] for name, data in handle["latent"].items()}
-            jet_class = str(handle.attrs["jet_class"])
+            stated_class = str(handle.attrs["jet_class"])
             meta = json.loads(handle.attrs["meta"])
-    except (OSError, KeyError) as exc:
+    except (OSError, KeyError, ValueError, TypeError) as exc:
         raise DataError(f"{path}: not a readable prediction file ({exc}); delete it and {fix}") from exc
     missing = [name for name in _REQUIRED if name not in arrays]
     if missing:
         raise DataError(f"{path}: datasets {missing} missing; {fix}")
-    return Predictions(jet_class=jet_class, scores=scores, latent=latent, attrs=meta, **arrays)
+    predictions = Predictions(jet_class=stated_class, scores=scores, latent=latent, attrs=meta, **arrays)
+    _check_predictions(path, predictions, jet_class, fix)
+    return predictions
+
+
+def _check_predictions(path: Path, p: Predictions, jet_class: str | None, fix: str) -> None:
+    """What every reader relies on: one class, labelled as such; one row per jet in every array; the
+    scores of the model's kind, all finite."""
+    if p.jet_class not in CLASSES or (jet_class is not None and p.jet_class != jet_class):
+        raise DataError(
+            f"{path}: its attribute says class {p.jet_class!r}, its name {jet_class!r}; the file was "
+            f"renamed or copied over another: delete it and {fix}"
+        )
+    if not isinstance(p.attrs, dict):
+        raise DataError(f"{path}: its 'meta' attribute is not a JSON object; delete it and {fix}")
+    n_jets = len(p.label)
+    per_jet = {
+        **{name: getattr(p, name) for name in ("index", "p4", "mask", "jet_features", "recon_jet_features")},
+        **({"recon_p4": p.recon_p4} if p.recon_p4 is not None else {}),
+        **{f"scores/{k}": v for k, v in p.scores.items()},
+        **{f"latent/{k}": v for k, v in p.latent.items()},
+    }
+    wrong = {name: list(np.shape(v)) for name, v in per_jet.items() if np.ndim(v) == 0 or len(v) != n_jets}
+    if wrong:
+        raise DataError(
+            f"{path}: {n_jets} labels, but per-jet datasets of other lengths {wrong}; delete it and {fix}"
+        )
+    label = CLASSES.index(p.jet_class)
+    if np.any(p.label != label):
+        raise DataError(
+            f"{path}: holds class {p.jet_class!r} (label {label}), but {int(np.sum(p.label != label))} of its "
+            f"labels say otherwise; delete it and {fix}"
+        )
+    expected = [IMAGE_SCORE] if p.recon_p4 is None else list(PARTICLE_SCORES)
+    absent = [f"scores/{name}" for name in expected if name not in p.scores]
+    if absent:
+        raise DataError(f"{path}: the score datasets {absent} are missing; delete it and {fix}")
+    for name, values in p.scores.items():
+        bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+        if bad.any():
+            raise DataError(
+                f"{path}: scores/{name} holds {int(bad.sum())} non-finite values (NaN or inf; first at jet "
+                f"{int(np.argmax(bad))}); the model reconstructs those jets as non-finite numbers: retrain "
+                f"it (e.g. with a lower training.lr), then {fix}"
+            )
 
 
 def read_class_predictions(
     directory: str | os.PathLike[str], classes: Sequence[str]
 ) -> dict[str, Predictions]:
-    """The prediction files ``<directory>/<class>.h5`` of several classes."""
-    return {c: read_predictions(Path(directory) / f"{c}.h5") for c in classes}
+    """The prediction files ``<directory>/<class>.h5`` of several classes, all of one model."""
+    from lgae.identity import same_model
+
+    predictions = {c: read_predictions(Path(directory) / f"{c}.h5", c) for c in classes}
+    same_model(
+        {str(Path(directory) / f"{c}.h5"): p.attrs for c, p in predictions.items()},
+        "prediction files",
+        "a predict step was interrupted or files were copied: delete the directory's files and rerun the "
+        "predict step",
+    )
+    return predictions

@@ -9,7 +9,8 @@ Relative error of a feature x, ``convention="target"`` (our default): ``(x_rec �
 ``"authors"``: ``(x_rec − x_tgt) / (x_rec + 1e-16)``, what the authors' code effectively computes (its
 helper is called with the arguments swapped). Differences of azimuths are wrapped into [−π, π) first.
 Statistics: median, IQR = q75 − q25 (as ``scipy.stats.iqr``) and the median of |error| (Fig. 7), over
-the finite values; the number of non-finite errors (a target feature that is exactly zero) is reported.
+the finite values; the number of non-finite errors (a target feature that is exactly zero, or a jet whose
+reconstruction holds a NaN or inf: all of its errors) is reported.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def particle_errors(
         ``{"pt_rel", "eta_rel", "phi_rel"}``, each the errors of the matched pairs ``[P]``.
     """
     recon_mask = mask if recon_mask is None else recon_mask
+    # a jet whose reconstruction is not finite has no meaningful particle errors: it is matched as if
+    # perfect, then every error of it is NaN, so that it counts as non-finite and moves no median
+    broken = _non_finite_jets(recon_p4, recon_mask)
+    recon_p4 = np.where(broken[:, None, None], 0.0, recon_p4)
     target = _relative_features(p4, mask)
     output = _relative_features(recon_p4, recon_mask)
     if matching == "hungarian":
@@ -130,10 +135,17 @@ def particle_errors(
     else:
         raise ValueError(f"unknown matching {matching!r}; use one of {MATCHINGS}")
     t, o = target[jet, t_slot], output[jet, o_slot]
+    o = np.where(broken[jet][:, None], np.nan, o)
     return {
         name: relative_error(o[:, k], t[:, k], convention, periodic=name in PERIODIC)
         for k, name in enumerate(PARTICLE_FEATURES)
     }
+
+
+def _non_finite_jets(recon_p4: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """[B] bool: jets with a non-finite reconstructed value in a real slot."""
+    finite = np.isfinite(np.asarray(recon_p4, dtype=np.float64)).all(axis=-1)
+    return (np.asarray(mask, bool) & ~finite).any(axis=-1)
 
 
 def jet_errors(
@@ -160,8 +172,12 @@ def jet_errors(
 
 def _class_errors(p: Predictions, matching: Matching, convention: Convention) -> dict[str, Any]:
     """The raw relative errors of one class: jet features always, particle features for particle models."""
+    recon_jet_features = np.asarray(p.recon_jet_features, dtype=np.float64)
+    if p.recon_p4 is not None:  # a non-finite particle makes the whole jet's features non-finite
+        broken = _non_finite_jets(p.recon_p4, p.mask)
+        recon_jet_features = np.where(broken[:, None], np.nan, recon_jet_features)
     out: dict[str, Any] = {
-        "jet": jet_errors(p.jet_features, p.recon_jet_features, convention),
+        "jet": jet_errors(p.jet_features, recon_jet_features, convention),
         "particle": None,
     }
     if p.recon_p4 is not None:
