@@ -13,17 +13,19 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# The paper's configuration, unless the user gives their own: a --configfile alone decides what runs
-# (it must be complete, the schema says so), it is not merged onto this one. --config key=value
-# overrides apply on top of either.
-if not workflow.overwrite_configfiles:
-
-    configfile: "config/config.yaml"
-
-
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lgae import names  # noqa: E402
 from lgae.config import check_files, validate  # noqa: E402
+
+# The paper's configuration, unless the user gives their own: a --configfile alone decides what runs
+# (it must be complete, the schema says so), it is not merged onto this one. --config key=value
+# overrides apply on top of either. (A --configfile is read by Snakemake before this file runs: one
+# that is not UTF-8 ends in Snakemake's own traceback; this one is read strictly first.)
+if not workflow.overwrite_configfiles:
+    check_files([Path(workflow.basedir) / "config" / "config.yaml"])
+
+    configfile: "config/config.yaml"
+
 
 # every config file read again strictly (a key given twice is an error, not "the last one wins"), then
 # config/schema.yaml, its names filled in from lgae.names, the cross-key checks, and what every job will

@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -265,3 +266,50 @@ def test_the_job_refuses_more_equivariance_jets_than_the_test_set(
     assert "--equivariance-jets 121 (evaluation.equivariance_jets): " in err
     assert "holds 120 QCD test jets (g+q)" in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_generation_settings_the_generate_job_or_preprocessing_refuse_are_refused_at_parse_time(
+    tmp_path, capsys
+):
+    """pthat_min 0 passed the schema, then the generate job refused it; a jet_eta_max beyond a detector's
+    reach would make jets that preprocessing refuses."""
+    config = copy.deepcopy(QUICK)
+    config["data"]["pythia"]["pthat_min"] = 0.0
+    assert "data.pythia: generation setting pthat_min = 0.0: must be positive" in (
+        _parse_rejects(config) or ""
+    )
+    argv = [
+        "generate",
+        "--class",
+        "g",
+        "--n-jets",
+        "10",
+        "--out",
+        str(tmp_path / "g.hdf5"),
+        "--pthat-min",
+        "0",
+    ]
+    code, err = _run_cli(argv, capsys)
+    assert code == 2
+    assert "pthat_min = 0.0: must be positive" in err
+    config = copy.deepcopy(QUICK)
+    config["data"]["pythia"]["jet_eta_max"] = 6.0
+    assert "data.pythia.jet_eta_max = 6.0: preprocessing refuses jets" in (_parse_rejects(config) or "")
+    from lgae.data.jetnet_format import write_raw
+
+    particles = np.zeros((10, 30, 4), np.float32)
+    particles[:, :5] = [0.01, 0.02, 0.2, 1.0]
+    jets = np.tile(np.array([1000.0, 5.5, 80.0, 5.0], np.float32), (10, 1))  # a jet at |η| = 5.5
+    write_raw(tmp_path / "g.hdf5", particles, jets)
+    argv = [
+        "preprocess",
+        "--input",
+        str(tmp_path / "g.hdf5"),
+        "--class",
+        "g",
+        "--out-dir",
+        str(tmp_path / "p"),
+    ]
+    code, err = _run_cli(argv, capsys)
+    assert code == 2
+    assert "|jet η| <= 5.2" in err

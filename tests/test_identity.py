@@ -320,3 +320,53 @@ def test_latent_figures_on_cnnae_predictions_are_one_line(runs, tmp_path, capsys
     code, err = _cli(argv, capsys)
     assert code == 2
     assert "fig9 shows the Lorentz latent or equivariance of LGAE models only" in err
+
+
+def test_predict_refuses_a_model_file_beside_another_runs_meta_json(
+    runs, processed_jets_dir, tmp_path, capsys
+):
+    """Without --expect (a user's own command line), the meta.json `lgae train` wrote beside the model
+    still tells a model.pt copied over another run's."""
+    run = tmp_path / "run"
+    shutil.copytree(runs["mix4"]["model"].parent, run)
+    shutil.copy(runs["mix2"]["model"], run / "model.pt")
+    argv = [
+        "predict",
+        "--model-file",
+        run / "model.pt",
+        "--data-dir",
+        processed_jets_dir,
+        "--out-dir",
+        tmp_path / "o",
+    ]
+    code, err = _cli(
+        [*argv, "--device", "cpu", "--no-progress", "--no-emd", "--equivariance-jets", "10"], capsys
+    )
+    assert code == 2
+    assert f"{run / 'model.pt'} and {run / 'meta.json'}: of different runs" in err
+
+
+def test_runs_evaluated_on_different_data_are_not_compared(runs, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(runs["mix4"]["metrics"], other)
+    for name in ("reconstruction", "anomaly", "latent", "equivariance"):
+        payload = json.loads((other / f"{name}.json").read_text())
+        payload["model"]["data"]["seed"] = 7
+        (other / f"{name}.json").write_text(json.dumps(payload))
+    code, err = _cli(_table([runs["mix2"]["metrics"], other], tmp_path / "t3"), capsys)
+    assert code == 2
+    assert "runs evaluated on test jets of different preprocessings" in err
+
+
+def test_a_figure_refuses_predictions_of_different_test_jets(runs, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(runs["mix4"]["predictions"], other)
+    with h5py.File(other / "q.h5", "r+") as handle:
+        handle["index"][0] = 10**6
+    argv = ["figure", "fig3", "--inputs", runs["mix2"]["predictions"], other, "--out-prefix", tmp_path / "f3"]
+    code, err = _cli(argv, capsys)
+    assert code == 2
+    assert (
+        f"{other / 'q.h5'} and {runs['mix2']['predictions'] / 'q.h5'}: predictions of different test jets"
+        in err
+    )

@@ -9,6 +9,7 @@ out. Registered in :mod:`lgae.cli`.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ def run_predict(args: argparse.Namespace) -> None:
         device = choose_device(claimed)
         model, meta = load_model(args.model_file, device)
         settings = meta["settings"]
+        _check_beside(args.model_file, meta)
         check_expected(
             args.model_file,
             settings,
@@ -134,6 +136,7 @@ def run_predict(args: argparse.Namespace) -> None:
             "fingerprint": meta.get("fingerprint"),
             "settings": settings,
             "source": _data_source(args.data_dir, args.classes[0]),
+            "data": _test_provenance(args.data_dir / f"{args.classes[0]}_test.h5"),
             "device": str(device),
             "compression_rate": meta.get("compression_rate"),
             "image_max_r": getattr(model, "max_r", None),  # the CNNAE's image grid
@@ -167,6 +170,34 @@ def run_predict(args: argparse.Namespace) -> None:
                     "reason": f"{meta['name']} is not Lorentz equivariant by construction",
                 }
             write_json(temporaries[-1], {**info, **scans})
+
+
+def _check_beside(model_file: Path, meta: dict[str, Any]) -> None:
+    """The meta.json `lgae train` wrote beside a model file describes that model (a model.pt copied over
+    another run's leaves the other's meta.json, whose epochs and settings the captions would quote)."""
+    from lgae.identity import IdentityError
+    from lgae.io import read_json
+
+    beside = model_file.parent / "meta.json"
+    if not beside.is_file():
+        return
+    recorded = read_json(beside)
+    if not isinstance(recorded, dict) or any(
+        json.dumps(recorded.get(k), sort_keys=True) != json.dumps(meta.get(k), sort_keys=True)
+        for k in ("fingerprint", "settings", "epochs")
+    ):
+        raise IdentityError(
+            f"{model_file} and {beside}: of different runs (their fingerprints, settings or epochs differ); "
+            "one was copied over the other's: delete both and rerun the train step"
+        )
+
+
+def _test_provenance(path: Path) -> dict[str, Any]:
+    """Which preprocessing the test jets come from (runs compared in one table must share it)."""
+    from lgae.data.preprocess import PROVENANCE_KEYS, read_attrs
+
+    attrs = read_attrs(path)
+    return {key: attrs.get(key) for key in PROVENANCE_KEYS}
 
 
 def _check_test_data(model_file: Path, meta: dict[str, Any], data_dir: Path, classes: list[str]) -> None:
@@ -439,6 +470,13 @@ def run_figure(args: argparse.Namespace) -> None:
         infos = [next(iter(m.values())).attrs for m in models]
         _check_runs(args.inputs, infos, args.expect, "--expect")
         _check_figure_models(args.name, args.inputs, infos)
+        for jet_class in classes:  # every model on the same test jets: a figure overlays them
+            for directory, model in zip(args.inputs[1:], models[1:], strict=True):
+                if not np.array_equal(model[jet_class].index, models[0][jet_class].index):
+                    raise DataError(
+                        f"{directory / f'{jet_class}.h5'} and {args.inputs[0] / f'{jet_class}.h5'}: predictions "
+                        "of different test jets; predict every model on the same processed data"
+                    )
         if args.name == "fig2":
             candidates = sum(min(IMAGE_SAMPLE, len(models[0][c])) for c in args.background)
             if args.sample_jets > candidates:

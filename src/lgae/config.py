@@ -203,6 +203,30 @@ def test_jets(config: dict[str, Any], jet_class: str) -> int:
     return n_jets - n_train - n_valid
 
 
+def generation_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of :class:`lgae.data.generate.GenerationSettings` the generate rule gives."""
+    pythia = config["data"]["pythia"]
+    keys = ("seed", "chunk_size", "mpi", "pthat_min", "pthat_max", "jet_pt_min", "jet_pt_max")
+    keys += ("jet_eta_max", "jet_radius", "match_dr")
+    return {**{k: pythia[k] for k in keys}, "num_particles": config["data"]["num_particles"]}
+
+
+def _check_generation(config: dict[str, Any]) -> None:
+    """What the generate job checks of its settings, and what preprocessing checks of the jets it makes."""
+    from lgae.data.checks import MAX_JET_ETA
+    from lgae.data.generate import GenerationSettings
+
+    try:
+        GenerationSettings(**generation_settings(config))
+    except LGAEError as exc:
+        raise ConfigError(f"data.pythia: {exc}") from exc
+    if config["data"]["pythia"]["jet_eta_max"] > MAX_JET_ETA:
+        raise ConfigError(
+            f"data.pythia.jet_eta_max = {config['data']['pythia']['jet_eta_max']}: preprocessing refuses jets "
+            f"beyond |η| = {MAX_JET_ETA}, where no detector measures them; ask for at most {MAX_JET_ETA}"
+        )
+
+
 #: the models (name, arguments, dtype, loss) check_jobs has built and run in this process
 _MODELS_THAT_RUN: set[str] = set()
 
@@ -229,6 +253,8 @@ def check_jobs(config: dict[str, Any]) -> None:
                 _MODELS_THAT_RUN.add(identity)
         except LGAEError as exc:
             raise ConfigError(f"{key} (latent {latent}, seed {seed}, fraction {fraction:g}): {exc}") from exc
+    if config["data"]["source"] == "pythia":
+        _check_generation(config)
     evaluation = config["evaluation"]
     qcd = sum(test_jets(config, c) for c in config["data"]["background"])
     if evaluation["equivariance_jets"] > qcd:

@@ -157,6 +157,13 @@ def check_runs(
             f"--expect names {len(expected)} runs for {len(records)} inputs; give one MODEL:LATENT:SEED:FRACTION "
             "per input, in the same order"
         )
+    data = {json.dumps(_plain(r["data"]), sort_keys=True): w for w, r in records if r.get("data") is not None}
+    if len(data) > 1:
+        (first, a), (second, b) = list(data.items())[:2]
+        raise IdentityError(
+            f"{a} and {b}: runs evaluated on test jets of different preprocessings ({first} and {second}); "
+            "predict and evaluate every run on the same processed data"
+        )
     seen: dict[tuple[Any, ...], str] = {}
     for index, (where, record) in enumerate(records):
         if expected is not None:

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 import lgae
 from lgae.data.preprocess import ProcessedJets, load_classes, read_attrs
 from lgae.errors import ConfigError, DataError, LGAEError
-from lgae.io import atomic_path, write_json
+from lgae.io import atomic_path, atomic_paths, write_json
 from lgae.losses import paper_loss, reconstruction_loss
 from lgae.models import build
 from lgae.models.base import JetAutoencoder
@@ -284,7 +284,7 @@ def check_model_runs(model: JetAutoencoder, settings: TrainSettings) -> None:
     try:
         model.eval()
         with torch.no_grad():
-            value = float(_loss(model, settings.loss, p4_t, mask_t))
+            value = float(_model_loss(model, settings.loss, p4_t, mask_t))
     except (RuntimeError, ValueError, ArithmeticError, IndexError) as exc:
         raise ConfigError(f"{what} fails on a test jet ({str(exc).splitlines()[0]}); change them") from exc
     finally:
@@ -301,9 +301,14 @@ def _tensors(
     return torch.as_tensor(jets.p4, dtype=dtype, device=device), torch.as_tensor(jets.mask, device=device)
 
 
-def _loss(model: JetAutoencoder, loss_name: str, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def _model_loss(model: JetAutoencoder, loss_name: str, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     output = model(p4, mask)
     return reconstruction_loss(loss_name, output, model.target(p4, mask), mask, model.output_space)
+
+
+def _loss(model: JetAutoencoder, loss_name: str, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The training loss of a batch (the training loop's one call, which tests replace)."""
+    return _model_loss(model, loss_name, p4, mask)
 
 
 @torch.no_grad()
@@ -712,9 +717,11 @@ def _finish(
         "git": _git_revision(),
         "host": platform.node(),
     }
-    save_model(paths.model, model, meta)
-    _write_history(paths.history, state["history"])
-    write_json(paths.meta, meta)
+    # the three appear together: a run killed in between never leaves a model beside another's meta.json
+    with atomic_paths([paths.model, paths.history, paths.meta]) as (model_tmp, history_tmp, meta_tmp):
+        save_model(model_tmp, model, meta)
+        _write_history(history_tmp, state["history"])
+        write_json(meta_tmp, meta)
     log.info(
         "wrote %s (best epoch %d, valid loss %.6g)", paths.model, state["best_epoch"], state["best_valid"]
     )

@@ -17,6 +17,7 @@ import pytest
 from lgae.data import download
 from lgae.data.jetnet_format import read_raw, write_raw
 from lgae.errors import DataError, DownloadError
+from lgae.lorentz import minkowski_norm2, p4_from_ptetaphi
 
 RECORD = 6975118
 pytestmark = pytest.mark.network
@@ -33,10 +34,11 @@ def _small_jetnet_file(path: Path, n_jets: int = 20, seed: int = 0) -> bytes:
         particles[i, :n, 1] = gen.normal(0, 0.1, n)
         particles[i, :n, 2] = pt / pt.sum()
         particles[i, :n, 3] = 1
-    jets = np.stack(
-        [gen.uniform(800, 1600, n_jets), gen.uniform(-2, 2, n_jets), gen.uniform(20, 200, n_jets), n_real],
-        axis=1,
-    ).astype(np.float32)
+    jet_pt = gen.uniform(800, 1600, n_jets)
+    # a jet is at least as heavy as the particles it holds (lgae.data.checks refuses a file that is not)
+    p4 = p4_from_ptetaphi(particles[..., 2], particles[..., 0], particles[..., 1]).sum(axis=1)
+    mass = jet_pt * np.sqrt(np.maximum(minkowski_norm2(p4), 0.0)) * gen.uniform(1.0, 1.5, n_jets)
+    jets = np.stack([jet_pt, gen.uniform(-2, 2, n_jets), mass, n_real], axis=1).astype(np.float32)
     write_raw(path, particles, jets)
     return path.read_bytes()
 
