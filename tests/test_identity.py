@@ -285,6 +285,24 @@ def _damage(metrics: Path, tmp_path: Path, name: str, edit) -> Path:
         ),
         ("equivariance", lambda p: {**p, "summary": {"scanned": True}}, "summary"),
         ("reconstruction", lambda p: {**p, "model": {**p["model"], "latent": "two"}}, "model.latent"),
+        (
+            "reconstruction",
+            lambda p: {**p, "groups": {"qcd": {**p["groups"]["qcd"], "jet": {}}}},
+            "groups.qcd.jet",
+        ),
+        (
+            "anomaly",
+            lambda p: {
+                **p,
+                "scores": {
+                    "chamfer": {
+                        "background_jets": 1,
+                        "signals": {"t": {"auc": 0.5, "jets": 1, "signal_efficiency": {}}},
+                    }
+                },
+            },
+            "scores.chamfer.signals.t.signal_efficiency",
+        ),
     ],
 )
 def test_metrics_files_of_the_wrong_shape_are_one_line(runs, tmp_path, capsys, name, edit, where):
@@ -370,3 +388,50 @@ def test_a_figure_refuses_predictions_of_different_test_jets(runs, tmp_path, cap
         f"{other / 'q.h5'} and {runs['mix2']['predictions'] / 'q.h5'}: predictions of different test jets"
         in err
     )
+
+
+def test_a_score_the_runs_lack_is_refused(runs, tmp_path, capsys):
+    """--anomaly-score emd on runs predicted without it used to read "n/a" in Table 4 (and a KeyError in Fig. 4)."""
+    metrics, predictions = runs["mix2"]["metrics"], runs["mix2"]["predictions"]
+    code, err = _cli([*_table([metrics], tmp_path / "t4"), "--anomaly-score", "emd"], capsys)
+    assert code == 2
+    assert f"{metrics / 'anomaly.json'}: has no 'emd' scores (it has ['chamfer', 'hungarian', 'mse'])" in err
+    code, err = _cli(
+        ["claims", "--inputs", metrics, "--out-prefix", tmp_path / "c", "--anomaly-score", "emd"], capsys
+    )
+    assert code == 2
+    assert "has no 'emd' scores" in err
+    argv = [
+        "figure",
+        "fig4",
+        "--inputs",
+        predictions,
+        "--out-prefix",
+        tmp_path / "f4",
+        "--anomaly-score",
+        "emd",
+    ]
+    code, err = _cli(argv, capsys)
+    assert code == 2
+    assert f"{predictions / 'g.h5'}: has no 'emd' scores" in err
+
+
+def test_a_metrics_file_that_misstates_the_latent_is_refused(runs, tmp_path, capsys):
+    broken = _damage(
+        runs["mix2"]["metrics"], tmp_path, "latent", lambda p: {"model": p["model"], "lorentz_latent": False}
+    )
+    code, err = _cli(_table([broken], tmp_path / "t3"), capsys)
+    assert code == 2
+    assert "latent.json: says lorentz_latent False for lgae-mix" in err
+
+
+def test_a_prediction_file_with_non_finite_inputs_or_latents_is_refused(runs, tmp_path, capsys):
+    broken = tmp_path / "broken"
+    shutil.copytree(runs["mix2"]["predictions"], broken)
+    with h5py.File(broken / "w.h5", "r+") as handle:
+        vectors = handle["latent/vectors"][...]
+        vectors[2, 0, 0] = np.nan
+        handle["latent/vectors"][...] = vectors
+    code, err = _cli(["evaluate", "--predictions-dir", broken, "--out-dir", tmp_path / "m"], capsys)
+    assert code == 2
+    assert "w.h5: latent/vectors holds 1 non-finite values (first at jet 2)" in err

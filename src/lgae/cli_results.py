@@ -338,12 +338,33 @@ def _read_metrics(directory: Path) -> Any:
         path = directory / f"{name}.json"
         payloads[name] = _read_json(path)
         check_metrics(name, payloads[name], str(path))
+    fix = "delete them and rerun the evaluate step (`lgae evaluate`, or the Snakemake rule evaluate)"
     same_model(
         {str(directory / f"{name}.json"): payload["model"] for name, payload in payloads.items()},
         "metrics files",
-        "delete them and rerun the evaluate step (`lgae evaluate`, or the Snakemake rule evaluate)",
+        fix,
     )
+    model = str(payloads["latent"]["model"]["model"])
+    if model.startswith("lgae") != payloads["latent"]["lorentz_latent"]:
+        raise DataError(
+            f"{directory / 'latent.json'}: says lorentz_latent {payloads['latent']['lorentz_latent']} for "
+            f"{model}, whose latent {'is' if model.startswith('lgae') else 'is not'} made of 4-vectors; {fix}"
+        )
     return RunMetrics.from_files(payloads)
+
+
+def _check_scores(inputs: list[Path], runs: list[Any], score: str) -> None:
+    """Every run has the anomaly score a table or the claims read (a missing one used to read "n/a")."""
+    from lgae.results import anomaly_score_name
+
+    for directory, run in zip(inputs, runs, strict=True):
+        name = anomaly_score_name(run.model, score)
+        if name not in run.anomaly["scores"]:
+            raise DataError(
+                f"{directory / 'anomaly.json'}: has no {name!r} scores (it has {sorted(run.anomaly['scores'])}); "
+                f"choose one of them (--anomaly-score, evaluation.anomaly_score) or predict with it "
+                "(evaluation.emd for 'emd') and evaluate again"
+            )
 
 
 def _expected_runs(values: list[str] | None, key: str = "--expect") -> list[dict[str, Any]] | None:
@@ -477,6 +498,17 @@ def run_figure(args: argparse.Namespace) -> None:
                         f"{directory / f'{jet_class}.h5'} and {args.inputs[0] / f'{jet_class}.h5'}: predictions "
                         "of different test jets; predict every model on the same processed data"
                     )
+        if args.name == "fig4":
+            from lgae.results import anomaly_score_name
+
+            for directory, info, model in zip(args.inputs, infos, models, strict=True):
+                name = anomaly_score_name(str(info.get("model")), args.anomaly_score)
+                missing = [c for c in classes if name not in model[c].scores]
+                if missing:
+                    raise DataError(
+                        f"{directory / f'{missing[0]}.h5'}: has no {name!r} scores; choose another "
+                        "--anomaly-score (evaluation.anomaly_score) or predict with it (evaluation.emd for 'emd')"
+                    )
         if args.name == "fig2":
             candidates = sum(min(IMAGE_SAMPLE, len(models[0][c])) for c in args.background)
             if args.sample_jets > candidates:
@@ -525,6 +557,7 @@ def run_table(args: argparse.Namespace) -> None:
 
     runs = [_read_metrics(d) for d in args.inputs]
     _check_runs(args.inputs, [r.info for r in runs], args.expect, "--expect")
+    _check_scores(args.inputs, runs, args.anomaly_score)
     source = _source([r.info for r in runs]) if runs else args.source
     if source is None:
         raise LGAEError("no metrics given: pass --source to say which data the (empty) table is for")
@@ -566,6 +599,7 @@ def run_claims(args: argparse.Namespace) -> None:
     scan = [_read_metrics(d) for d in args.scan]
     _check_runs(args.inputs, [r.info for r in main], args.expect, "--expect")
     _check_runs(args.scan, [r.info for r in scan], args.scan_expect, "--scan-expect")
+    _check_scores(args.inputs, main, args.anomaly_score)
     source = _source([r.info for r in main + scan])
     claims = check_claims(main, scan, args.anomaly_score)
     epochs = sorted({(r.model, r.latent, r.seed, r.info.get("epochs")) for r in main})

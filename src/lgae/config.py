@@ -193,13 +193,18 @@ def training_settings(
     }
 
 
-def test_jets(config: dict[str, Any], jet_class: str) -> int:
-    """How many jets the test split of a class will hold (the remainder of the train and valid splits)."""
+def _class_jets(config: dict[str, Any], jet_class: str) -> int:
+    """How many jets a class's raw file will hold."""
     from lgae.data.jetnet_format import JETNET_JETS
 
     data = config["data"]
-    n_jets = data["pythia"]["jets_per_class"] if data["source"] == "pythia" else JETNET_JETS[jet_class]
-    n_train, n_valid = (round(f * n_jets) for f in data["split"][:2])
+    return data["pythia"]["jets_per_class"] if data["source"] == "pythia" else JETNET_JETS[jet_class]
+
+
+def test_jets(config: dict[str, Any], jet_class: str) -> int:
+    """How many jets the test split of a class will hold (the remainder of the train and valid splits)."""
+    n_jets = _class_jets(config, jet_class)
+    n_train, n_valid = (round(f * n_jets) for f in config["data"]["split"][:2])
     return n_jets - n_train - n_valid
 
 
@@ -239,13 +244,18 @@ def check_jobs(config: dict[str, Any]) -> None:
     from lgae.evaluation.predict import IMAGE_SAMPLE
     from lgae.models.io import DTYPES
     from lgae.models.registry import build
-    from lgae.train import TrainSettings, check_model_runs, model_options
+    from lgae.train import TrainSettings, check_model_runs, model_options, subset_size
 
+    train_jets = sum(
+        round(config["data"]["split"][0] * _class_jets(config, c)) for c in config["data"]["background"]
+    )
+    main = set(main_runs(config))
     for run in dict.fromkeys(main_runs(config) + scan_runs(config)):
         model, latent, seed, fraction = run
-        key = f"models.{model}" if model in config["models"] else f"data_efficiency.models.{model}"
+        key = f"models.{model}" if run in main else f"data_efficiency (models.{model})"
         try:
             settings = TrainSettings(**training_settings(config, model, latent, seed, fraction))
+            subset_size(train_jets, fraction)
             options = model_options(settings)
             identity = json.dumps([model, options, settings.dtype, settings.loss], sort_keys=True)
             if identity not in _MODELS_THAT_RUN:  # the same model is checked once per process

@@ -41,7 +41,12 @@ _STATS = {
         "non_finite": {"type": "integer", "minimum": 0},
     },
 }
-_FEATURES = {"type": "object", "additionalProperties": _STATS}
+_JET_FEATURES = {"type": "object", "required": ["mass", "pt", "eta", "phi"], "additionalProperties": _STATS}
+_PARTICLE_FEATURES = {
+    "type": "object",
+    "required": ["pt_rel", "eta_rel", "phi_rel"],
+    "additionalProperties": _STATS,
+}
 _RUN = {
     "type": "object",
     "required": ["model", "latent", "seed", "fraction"],
@@ -57,7 +62,11 @@ _SIGNAL = {
     "required": ["auc", "signal_efficiency", "jets"],
     "properties": {
         "auc": _NUMBER,
-        "signal_efficiency": {"type": "object", "additionalProperties": _NUMBER},
+        "signal_efficiency": {
+            "type": "object",
+            "required": ["0.1", "0.01", "0.001"],  # Table 4's background efficiencies
+            "additionalProperties": _NUMBER,
+        },
         "jets": {"type": "integer", "minimum": 0},
     },
 }
@@ -82,7 +91,10 @@ METRIC_SCHEMAS: dict[str, dict[str, Any]] = {
                 "additionalProperties": {
                     "type": "object",
                     "required": ["jet", "particle"],
-                    "properties": {"jet": _FEATURES, "particle": {"oneOf": [{"type": "null"}, _FEATURES]}},
+                    "properties": {
+                        "jet": _JET_FEATURES,
+                        "particle": {"oneOf": [{"type": "null"}, _PARTICLE_FEATURES]},
+                    },
                 },
             },
         },

@@ -154,6 +154,11 @@ def _swap(columns):
         ("p4", lambda p4: p4 * 1000, "E <= 7 TeV"),  # GeV stored as TeV
         ("p4", lambda p4: np.where(p4 == p4.max(), np.nan, p4), "finite values of 'p4'"),
         ("mask", lambda mask: mask[:, :29], "'mask' has shape"),  # a mask of the wrong length
+        (
+            "index",
+            lambda index: np.where(index == index[1], index[0], index),
+            "'index' is not a set of distinct rows",
+        ),
         ("mask", lambda mask: mask.astype(np.float32), "'mask' holds float32 values, not booleans"),
         ("mask", lambda mask: mask & (np.arange(30) < 3), "zero padding (a slot with mask 0 holds momenta)"),
     ],

@@ -224,6 +224,12 @@ def check_processed(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarra
         raise DataError(f"{path}: 'mask' holds {mask.dtype} values, not booleans; {_PROCESSED_FIX}")
     if n_jets == 0:
         return
+    index = arrays["index"]
+    if not np.issubdtype(index.dtype, np.integer) or index.min() < 0 or len(np.unique(index)) != n_jets:
+        raise DataError(
+            f"{path}: 'index' is not a set of distinct rows of the raw file (a jet given twice would be "
+            f"counted twice); {_PROCESSED_FIX}"
+        )
     mask = mask.astype(bool)
     p4 = p4.astype(np.float64)
     energy, momentum = p4[..., 0], np.linalg.norm(p4[..., 1:], axis=-1)

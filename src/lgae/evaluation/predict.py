@@ -280,6 +280,14 @@ def _check_predictions(path: Path, p: Predictions, jet_class: str | None, fix: s
             f"{path}: holds class {p.jet_class!r} (label {label}), but {int(np.sum(p.label != label))} of its "
             f"labels say otherwise; delete it and {fix}"
         )
+    inputs = {"p4": p.p4, "jet_features": p.jet_features, **{f"latent/{k}": v for k, v in p.latent.items()}}
+    for name, values in inputs.items():  # the reconstruction may be non-finite (counted), not these
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise DataError(
+                f"{path}: {name} holds {int(bad.sum())} non-finite values (first at jet {int(np.argwhere(bad)[0][0])}); "
+                f"delete it and {fix}"
+            )
     expected = [IMAGE_SCORE] if p.recon_p4 is None else list(PARTICLE_SCORES)
     absent = [f"scores/{name}" for name in expected if name not in p.scores]
     if absent:
