@@ -435,3 +435,24 @@ def test_a_prediction_file_with_non_finite_inputs_or_latents_is_refused(runs, tm
     code, err = _cli(["evaluate", "--predictions-dir", broken, "--out-dir", tmp_path / "m"], capsys)
     assert code == 2
     assert "w.h5: latent/vectors holds 1 non-finite values (first at jet 2)" in err
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--image-npix", "0"], ["--image-max-r", "-1"], ["--sample-jets", "0"]],
+    ids=["npix", "max_r", "sample"],
+)
+def test_figure_options_out_of_range_are_one_line(runs, tmp_path, capsys, option):
+    """npix 0 ended in a ZeroDivisionError, no sample jet in a ValueError, a negative window went through."""
+    argv = [
+        "figure",
+        "fig2",
+        "--inputs",
+        runs["mix2"]["predictions"],
+        "--out-prefix",
+        tmp_path / "f2",
+        *option,
+    ]
+    code, err = _cli(argv, capsys)
+    assert code == 2
+    assert "Fig. 2 needs at least 4 pixels, a positive half-width and one jet" in err

@@ -473,6 +473,13 @@ def _check_figure_models(name: str, inputs: list[Path], infos: list[dict[str, An
 def run_figure(args: argparse.Namespace) -> None:
     from lgae import figures
 
+    if args.image_npix < 4 or not args.image_max_r > 0 or args.sample_jets < 1:
+        raise LGAEError(
+            f"--image-npix {args.image_npix}, --image-max-r {args.image_max_r}, --sample-jets {args.sample_jets}: "
+            "Fig. 2 needs at least 4 pixels, a positive half-width and one jet (figures.image_npix, "
+            "figures.image_max_r, figures.sample_jets)"
+        )
+
     if args.name in ("fig7", "fig9"):
         runs = [_read_metrics(d) for d in args.inputs]
         infos = [r.info for r in runs]

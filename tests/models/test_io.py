@@ -61,3 +61,14 @@ def test_missing_and_corrupt_files_name_the_file(tmp_path):
     torch.save({"weights": torch.zeros(2)}, other)
     with pytest.raises(ModelFileError, match="not a model file"):
         load_model(other)
+
+
+@pytest.mark.parametrize("content", [b"hello", b"e" * 64, b"PK\x03\x04 not a zip"])
+def test_a_text_or_foreign_file_is_one_clear_error(tmp_path, content):
+    """`hello` used to end in a KeyError traceback from the unpickler."""
+    path = tmp_path / "model.pt"
+    path.write_bytes(content)
+    with pytest.raises(
+        ModelFileError, match=r"model\.pt: not a readable model file .*delete it and rerun the train step"
+    ):
+        load_model(path)

@@ -118,9 +118,10 @@ def read_model_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(
             f"{exc} Only load model files written by `lgae train`, or retrain the model."
         ) from exc
-    except (OSError, RuntimeError, EOFError, ValueError) as exc:
+    except Exception as exc:  # a damaged or foreign file fails in unpickling in any of many ways
         raise ModelFileError(
-            f"{path}: not a readable model file ({exc}); delete it and rerun the train step"
+            f"{path}: not a readable model file ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "delete it and rerun the train step"
         ) from exc
     if not isinstance(payload, dict) or any(key not in payload for key in _REQUIRED):
         raise ModelFileError(
