@@ -212,7 +212,7 @@ def generation_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The arguments of :class:`lgae.data.generate.GenerationSettings` the generate rule gives."""
     pythia = config["data"]["pythia"]
     keys = ("seed", "chunk_size", "mpi", "pthat_min", "pthat_max", "jet_pt_min", "jet_pt_max")
-    keys += ("jet_eta_max", "jet_radius", "match_dr")
+    keys += ("jet_eta_max", "jet_radius", "match_dr", "detector")
     return {**{k: pythia[k] for k in keys}, "num_particles": config["data"]["num_particles"]}
 
 

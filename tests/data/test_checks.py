@@ -84,7 +84,7 @@ def test_permuted_jet_features_are_refused(generated_raw_dir, tmp_path, order):
         (lambda p, _: p[:, -1].__setitem__(Ellipsis, [0.1, 0.1, 0.0, 0.0]), "zero padding"),
         (lambda p, _: p[3].__setitem__(Ellipsis, 0.0), "at least one particle per jet"),
         (lambda p, _: p[..., 3].__imul__(2), "the particle mask (column 3) being 0 or 1"),
-        (lambda p, _: p[..., 1].__imul__(3), "|phi_rel| <= 1"),
+        (lambda p, _: p[..., 1].__imul__(3), "|phi_rel| <= 0.8 (the jet radius 0.4 with a 2x margin"),
     ],
 )
 def test_raw_jets_that_break_physics_are_refused(generated_raw_dir, tmp_path, edit, message):
