@@ -31,7 +31,7 @@ if not workflow.overwrite_configfiles:
 # config/schema.yaml, its names filled in from lgae.names, the cross-key checks, and what every job will
 # check of its settings: a job that refuses them after Snakemake deleted its old outputs destroys results
 check_files(workflow.configfiles)
-validate(config)
+validate(config, jobs=workflow.is_main_process)  # a cluster job's own Snakemake need not check again
 
 
 report: "workflow/report/workflow.rst"  # snakemake --report results/report.html

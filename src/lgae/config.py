@@ -46,8 +46,11 @@ def _key_path(error: jsonschema.ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path) or "<top level>"
 
 
-def validate(config: dict[str, Any], schema_path: str | os.PathLike[str] = SCHEMA_PATH) -> dict[str, Any]:
-    """Validate against the schema, then check consistency between keys."""
+def validate(
+    config: dict[str, Any], schema_path: str | os.PathLike[str] = SCHEMA_PATH, jobs: bool = True
+) -> dict[str, Any]:
+    """Validate against the schema, then check consistency between keys and (``jobs``) what the jobs will
+    check of their settings (:func:`check_jobs`, seconds: it builds and runs every model once)."""
     validator = jsonschema.Draft202012Validator(schema(schema_path))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:
@@ -60,6 +63,8 @@ def validate(config: dict[str, Any], schema_path: str | os.PathLike[str] = SCHEM
                 lines.append(f"{_key_path(error)}: {error.message}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     check_consistency(config)
+    if jobs:
+        check_jobs(config)
     return config
 
 
@@ -88,7 +93,6 @@ def check_consistency(config: dict[str, Any]) -> None:
         raise ConfigError("data.pythia.pthat_min must be below data.pythia.pthat_max (or set pthat_max <= 0)")
     _check_models(config)
     _check_figures(config)
-    check_jobs(config)
 
 
 def _check_split(data: dict[str, Any]) -> None:
