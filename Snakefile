@@ -28,10 +28,11 @@ if not workflow.overwrite_configfiles:
 
 
 # every config file read again strictly (a key given twice is an error, not "the last one wins"), then
-# config/schema.yaml, its names filled in from lgae.names, the cross-key checks, and what every job will
-# check of its settings: a job that refuses them after Snakemake deleted its old outputs destroys results
+# config/schema.yaml, its names filled in from lgae.names, and the cross-key checks. What each job will
+# check of its own settings is checked in its params (common.smk: checked), for every planned job before
+# any runs: a job that refused them after Snakemake deleted its old outputs would destroy results.
 check_files(workflow.configfiles)
-validate(config, jobs=workflow.is_main_process)  # a cluster job's own Snakemake need not check again
+validate(config, jobs=False)
 
 
 report: "workflow/report/workflow.rst"  # snakemake --report results/report.html

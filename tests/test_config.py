@@ -313,18 +313,3 @@ def test_generation_settings_the_generate_job_or_preprocessing_refuse_are_refuse
     code, err = _run_cli(argv, capsys)
     assert code == 2
     assert "|jet η| <= 5.2" in err
-
-
-def test_a_training_fraction_below_one_jet_is_refused(processed_jets_dir, tmp_path, capsys):
-    """0.0001 of quick's 3,000 training jets is 0.3 jets: it used to train on one jet, labelled 0.0001."""
-    config = copy.deepcopy(QUICK)
-    config["data_efficiency"]["fractions"] = [0.0001, 1.0]
-    message = (
-        "data_efficiency (models.lgae-mix) (latent 9, seed 1, fraction 0.0001): train_fraction 0.0001 of 3000"
-    )
-    assert message in (_parse_rejects(config) or "")
-    argv = ["train", "--model", "gnnae-pl", "--latent", "2", "--fraction", "0.001", "--device", "cpu"]
-    argv += ["--data-dir", str(processed_jets_dir), "--out-dir", str(tmp_path / "run"), "--no-progress"]
-    code, err = _run_cli(argv, capsys)
-    assert code == 2
-    assert "train_fraction 0.001 of 360 training jets is 0.36 jets" in err

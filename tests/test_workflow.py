@@ -179,6 +179,9 @@ def test_what_a_job_would_refuse_stops_the_dry_run(workflow_dir, tmp_path, edit,
     result = _snakemake("-n", "--cores", "1", "--configfile", str(path), cwd=workflow_dir)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+    if "channels" in message:  # a job's own check holds up only the targets that need that job
+        data = _snakemake("-n", "--cores", "1", "--configfile", str(path), "data", cwd=workflow_dir)
+        assert data.returncode == 0, data.stderr[-2000:]
 
 
 def test_a_config_file_with_a_key_given_twice_stops_the_dry_run(workflow_dir, tmp_path):

@@ -220,7 +220,7 @@ def generation_settings(config: dict[str, Any]) -> dict[str, Any]:
     return {**{k: pythia[k] for k in keys}, "num_particles": config["data"]["num_particles"]}
 
 
-def _check_generation(config: dict[str, Any]) -> None:
+def check_generation(config: dict[str, Any]) -> None:
     """What the generate job checks of its settings, and what preprocessing checks of the jets it makes."""
     from lgae.data.checks import MAX_JET_ETA
     from lgae.data.generate import GenerationSettings
@@ -241,34 +241,41 @@ _MODELS_THAT_RUN: set[str] = set()
 
 
 def check_jobs(config: dict[str, Any]) -> None:
-    """What the jobs themselves check, checked now, with the jobs' own code: a job that refuses its
-    settings only after Snakemake has deleted its finished outputs (a rerun deletes them first) would
-    destroy results. Every planned training's settings go through :class:`lgae.train.TrainSettings` and
-    its model is built; the prediction and figure options are checked as those commands check them."""
-    from lgae.evaluation.predict import IMAGE_SAMPLE
+    """What every job of the configuration will check of its settings, checked now with the jobs' own
+    code. The workflow runs the same checks job by job (:func:`check_training`, :func:`check_prediction`,
+    :func:`check_figure`, :func:`check_generation` in the rules' parameters), which Snakemake evaluates
+    for every job it plans before it runs (or deletes the outputs of) any: a job that refused its settings
+    only after Snakemake had deleted its finished outputs would destroy results."""
+    if config["data"]["source"] == "pythia":
+        check_generation(config)
+    for run in dict.fromkeys(main_runs(config) + scan_runs(config)):
+        check_training(config, run)
+    check_prediction(config)
+    check_figure(config, "fig2")
+
+
+def check_training(config: dict[str, Any], run: Run) -> None:
+    """One training's settings through :class:`lgae.train.TrainSettings`, and its model built and run
+    once on two synthetic jets (:func:`lgae.train.check_model_runs`), as `lgae train` does first."""
     from lgae.models.io import DTYPES
     from lgae.models.registry import build
-    from lgae.train import TrainSettings, check_model_runs, model_options, subset_size
+    from lgae.train import TrainSettings, check_model_runs, model_options
 
-    train_jets = sum(
-        round(config["data"]["split"][0] * _class_jets(config, c)) for c in config["data"]["background"]
-    )
-    main = set(main_runs(config))
-    for run in dict.fromkeys(main_runs(config) + scan_runs(config)):
-        model, latent, seed, fraction = run
-        key = f"models.{model}" if run in main else f"data_efficiency (models.{model})"
-        try:
-            settings = TrainSettings(**training_settings(config, model, latent, seed, fraction))
-            subset_size(train_jets, fraction)
-            options = model_options(settings)
-            identity = json.dumps([model, options, settings.dtype, settings.loss], sort_keys=True)
-            if identity not in _MODELS_THAT_RUN:  # the same model is checked once per process
-                check_model_runs(build(model, **options).to(DTYPES[settings.dtype]), settings)
-                _MODELS_THAT_RUN.add(identity)
-        except LGAEError as exc:
-            raise ConfigError(f"{key} (latent {latent}, seed {seed}, fraction {fraction:g}): {exc}") from exc
-    if config["data"]["source"] == "pythia":
-        _check_generation(config)
+    model, latent, seed, fraction = run
+    key = f"models.{model}" if run in main_runs(config) else f"data_efficiency (models.{model})"
+    try:
+        settings = TrainSettings(**training_settings(config, model, latent, seed, fraction))
+        options = model_options(settings)
+        identity = json.dumps([model, options, settings.dtype, settings.loss], sort_keys=True)
+        if identity not in _MODELS_THAT_RUN:  # the same model is checked once per process
+            check_model_runs(build(model, **options).to(DTYPES[settings.dtype]), settings)
+            _MODELS_THAT_RUN.add(identity)
+    except LGAEError as exc:
+        raise ConfigError(f"{key} (latent {latent}, seed {seed}, fraction {fraction:g}): {exc}") from exc
+
+
+def check_prediction(config: dict[str, Any]) -> None:
+    """What `lgae predict` checks of its options: no more equivariance jets than QCD test jets."""
     evaluation = config["evaluation"]
     qcd = sum(test_jets(config, c) for c in config["data"]["background"])
     if evaluation["equivariance_jets"] > qcd:
@@ -276,6 +283,14 @@ def check_jobs(config: dict[str, Any]) -> None:
             f"evaluation.equivariance_jets = {evaluation['equivariance_jets']}: the QCD test split will hold "
             f"{qcd} jets ({' + '.join(config['data']['background'])}); ask for at most {qcd}"
         )
+
+
+def check_figure(config: dict[str, Any], figure: str) -> None:
+    """What `lgae figure` checks of its options beyond the schema: Fig. 2's sample jets exist."""
+    from lgae.evaluation.predict import IMAGE_SAMPLE
+
+    if figure != "fig2":
+        return
     candidates = sum(min(IMAGE_SAMPLE, test_jets(config, c)) for c in config["data"]["background"])
     if config["figures"]["sample_jets"] > candidates:
         raise ConfigError(

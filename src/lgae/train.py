@@ -239,25 +239,13 @@ def run_fingerprint(settings: TrainSettings, data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def subset_size(n_jets: int, fraction: float) -> int:
-    """Jets in a ``fraction`` of ``n_jets`` training jets; a fraction of less than half a jet is refused
-    (it used to train on one jet, under a fraction label several times too small)."""
-    n_keep = round(fraction * n_jets)
-    if n_keep < 1:
-        raise ConfigError(
-            f"train_fraction {fraction:g} of {n_jets} training jets is {fraction * n_jets:.2g} jets; the "
-            f"smallest fraction this data allows is {1 / n_jets:.2g} (data_efficiency.fractions, --fraction)"
-        )
-    return n_keep
-
-
 def training_subset(n_jets: int, fraction: float, seed: int) -> np.ndarray:
     """A seeded random subset (sorted indices) of the training split, at least one jet.
 
     The authors took the first slice of the unshuffled g+q concatenation, so that small fractions held
     gluons only; a random subset keeps the class mixture.
     """
-    n_keep = max(1, round(fraction * n_jets))  # train() refuses less than half a jet (subset_size)
+    n_keep = max(1, round(fraction * n_jets))
     chosen = np.random.default_rng(derive_seed(seed, "train_fraction", f"{fraction:g}")).permutation(n_jets)
     return np.sort(chosen[:n_keep])
 
@@ -509,7 +497,6 @@ def train(
     valid_jets = load_classes(paths.data_dir, settings.background, "valid")
     _check_data(paths, settings, model, train_jets, valid_jets)
     data = data_identity(paths.data_dir, settings.background, train_jets, valid_jets)
-    subset_size(len(train_jets), settings.train_fraction)
     subset = training_subset(len(train_jets), settings.train_fraction, settings.seed)
     train_p4, train_mask = _tensors(train_jets, dtype, dev)
     train_p4, train_mask = train_p4[subset], train_mask[subset]

@@ -4,6 +4,7 @@ import os
 import shlex
 from dataclasses import asdict
 
+from lgae.config import check_figure, check_generation, check_prediction, check_training
 from lgae.config import main_runs as planned_main_runs
 from lgae.config import scan_runs as planned_scan_runs
 from lgae.config import training_settings
@@ -95,6 +96,24 @@ def run_names(runs):
 
 def trained_models(runs):
     return sorted({f"{run_dir(*run)}/model.pt" for run in runs})
+
+
+def checked(check, value):
+    """A params function: ``value`` (or ``value(wildcards)``), once ``check(wildcards)`` has passed.
+    Snakemake computes the params of every job it plans before it runs any job or deletes any old
+    output, so a setting a job would refuse stops the run first, with the job's own check
+    (lgae.config.check_jobs), and a target that does not need that job is not held up by it."""
+
+    def params(wildcards):
+        check(wildcards)
+        return value(wildcards) if callable(value) else value
+
+    return params
+
+
+def run_of(wildcards):
+    """(model, latent, seed, fraction) of a job's wildcards."""
+    return wildcards.model, int(wildcards.latent), int(wildcards.seed), float(wildcards.frac)
 
 
 def run_settings(wildcards):

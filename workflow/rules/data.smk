@@ -39,7 +39,7 @@ rule generate:
         runtime=lambda wc: max(10, DATA["pythia"]["jets_per_class"] // 6000),
     params:
         lgae=LGAE,
-        n_jets=DATA["pythia"]["jets_per_class"],
+        n_jets=checked(lambda wc: check_generation(config), DATA["pythia"]["jets_per_class"]),
         seed=DATA["pythia"]["seed"],
         chunk_size=DATA["pythia"]["chunk_size"],
         mpi="--mpi" if DATA["pythia"]["mpi"] else "--no-mpi",

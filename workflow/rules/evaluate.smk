@@ -23,7 +23,7 @@ rule predict:
     params:
         lgae=LGAE,
         data_dir=lambda wc, input: os.path.dirname(input.data[0]),
-        options=predict_options,
+        options=checked(lambda wc: check_prediction(config), predict_options),
         expect=expected_run,
     shell:
         "{params.lgae} predict --model-file {input.model} --data-dir {params.data_dir} "

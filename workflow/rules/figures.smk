@@ -32,7 +32,7 @@ rule figure:
         lgae=LGAE,
         inputs=lambda wc, input: directories(input),
         expect=lambda wc: FIGURE_RUNS[wc.figure],
-        options=FIGURE_OPTIONS,
+        options=checked(lambda wc: check_figure(config, wc.figure), FIGURE_OPTIONS),
     shell:
         "{params.lgae} figure {wildcards.figure} --inputs {params.inputs} --expect {params.expect} "
         "--out-prefix results/figures/{wildcards.figure} {params.options} > {log} 2>&1"

@@ -22,7 +22,7 @@ rule train:
     params:
         lgae=LGAE,
         data_dir=lambda wc, input: os.path.dirname(input[0]),
-        options=train_options,
+        options=checked(lambda wc: check_training(config, run_of(wc)), train_options),
     shell:
         "{params.lgae} train --model {wildcards.model} --latent {wildcards.latent} --seed {wildcards.seed} "
         "--fraction {wildcards.frac} --data-dir {params.data_dir} --out-dir $(dirname {output.model}) "
