@@ -220,10 +220,7 @@ FIGURE_INPUTS = {
     "fig9": metrics_of(figure_runs("fig9")),
 }
 # the run each of a figure's input directories holds, in their order
-FIGURE_RUNS = {
-    **{f: run_names(figure_runs(f)) for f in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9")},
-    "fig7": run_names(scan_runs()),
-}
+FIGURE_RUNS = {f: run_names(scan_runs() if f == "fig7" else figure_runs(f)) for f in FIGURE_SECTIONS}
 
 
 TABLE_SECTIONS = {
