@@ -88,11 +88,19 @@ def cluster(tmp_path_factory: pytest.TempPathFactory):
         pytest.skip(reason)
     directory = tmp_path_factory.mktemp("slurm")
     env = {**os.environ, "LGAE_SLURM_DIR": str(directory), "LGAE_SLURM_PORT": str(_free_port_pair())}
+    # what a run killed before stop.sh leaves: its configuration, naming a cluster that no longer runs
+    left_behind = Path("/etc/slurm/slurm.conf")
+    planted = not left_behind.exists()
+    if planted:
+        left_behind.parent.mkdir(parents=True, exist_ok=True)
+        left_behind.write_text(f"# written by .ci/slurm/start.sh for {directory.parent / 'killed'}\n")
     try:
         started = subprocess.run(
             ["bash", str(CLUSTER / "start.sh")], env=env, capture_output=True, text=True, timeout=900
         )
         assert started.returncode == 0, started.stdout + started.stderr
+        if planted:
+            assert "replacing /etc/slurm/slurm.conf left by an earlier cluster" in started.stdout
         print(started.stdout)
         yield env
     finally:

@@ -7,7 +7,8 @@
 #
 # Installs munge and SLURM from the distribution (apt) if missing, writes the cluster's configuration
 # (in $LGAE_SLURM_DIR, installed as /etc/slurm/slurm.conf and gres.conf, where every SLURM command
-# and job step looks; it refuses to replace a configuration it did not write), starts munged (unless
+# and job step looks; it refuses to replace a configuration it did not write, and replaces one that an
+# earlier, interrupted cluster of its own left behind once that cluster no longer runs), starts munged (unless
 # one already answers), slurmctld and slurmd in the foreground of their own sessions, and records the
 # PID of each process it started in $LGAE_SLURM_DIR/pids/. stop.sh stops exactly those.
 #
@@ -77,11 +78,20 @@ fi
 
 # ------------------------------------------------------------------ configuration
 HOST=$(hostname -s)
-MARK="# written by .ci/slurm/start.sh for $DIR"
+PREFIX="# written by .ci/slurm/start.sh for "
+MARK="$PREFIX$DIR"
 for file in slurm.conf gres.conf; do
-  if [ -e "/etc/slurm/$file" ] && ! grep -qxF "$MARK" "/etc/slurm/$file"; then
-    die "/etc/slurm/$file exists and was not written by this script for $DIR: not replacing it"
+  [ -e "/etc/slurm/$file" ] || continue
+  grep -qxF "$MARK" "/etc/slurm/$file" && continue
+  # left by an earlier cluster of this script (another directory): replaceable once that cluster is
+  # gone, i.e. an interrupted run that never reached stop.sh; a foreign or live one is kept
+  owner=$(sed -n "1s|^$PREFIX||p" "/etc/slurm/$file")
+  [ -n "$owner" ] ||
+    die "/etc/slurm/$file exists and was not written by this script: not replacing it (move it away to run this cluster)"
+  if alive "$owner/pids/slurmctld" slurmctld || alive "$owner/pids/slurmd" slurmd; then
+    die "/etc/slurm/$file belongs to a cluster of this script still running from $owner: stop it first (LGAE_SLURM_DIR=$owner .ci/slurm/stop.sh)"
   fi
+  say "replacing /etc/slurm/$file left by an earlier cluster from $owner, which no longer runs"
 done
 cat >"$DIR/slurm.conf" <<EOF
 $MARK
