@@ -5,7 +5,7 @@ Reads the shared digitisation of the MPGAN results figure (R. Kansal's dissertat
 class, g, q and t) and keeps what the proxy-jet checks need: per class and feature the histogram range,
 its bin count, the counts as plotted (4 significant digits) and the figure's standard deviation and median.
 
-    python benchmarks/proxy_jets/make_reference.py /work/shared/reference/jetnet-distributions.json
+    python benchmarks/proxy_jets/make_reference.py path/to/jetnet-distributions.json
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The paper's own numbers (Tables 2-4, Figs. 4, 5, 7, 9), as data: ``paper_numbers.yaml`` beside this
-module, recovered in ../shared/paper/numbers.md. Values the paper prints as "<10⁻³" are kept as the text
-``"<1e-3"``."""
+module, recovered from the paper and its dissertation reprint. Values the paper prints as "<10⁻³" are kept
+as the text ``"<1e-3"``."""
 
 from __future__ import annotations
 
