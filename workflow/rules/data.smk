@@ -29,7 +29,7 @@ rule generate:
     benchmark:
         "results/benchmarks/generate/{cls}.tsv"
     # Every class first: otherwise the signal classes wait behind the trainings for all cores to be free,
-    # and one core idles through the last training (config/cpu.yaml on a slow machine: 12 min, README).
+    # and one core idles through the last training (config/cpu.yaml on a slow machine: 12 min, docs/cpu-study.md).
     priority: 10
     conda:
         "../../envs/lgae.yaml"
@@ -66,7 +66,7 @@ rule preprocess:
     log:
         "results/logs/preprocess/{source}_{cls}.log",
     priority: 10
-    localrule: True  # a JetNet class: 7.5 s, 1 GB (README); on a cluster, not worth a place in the queue
+    localrule: True  # a JetNet class: 7.5 s, 1 GB (docs/cluster.md); on a cluster, not worth a place in the queue
     conda:
         "../../envs/lgae.yaml"
     resources:

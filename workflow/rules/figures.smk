@@ -1,7 +1,7 @@
 # The paper's figures, tables and claims, from prediction and metrics files (never from models). Tables
 # and claims read small metrics files, seconds each, so on a cluster they run where Snakemake runs
 # (localrule), not through the queue; a figure reads the prediction files of every model it shows whole
-# (~260 MB per model on JetNet's test jets, README), so it stays a job with memory to match. Named
+# (~260 MB per model on JetNet's test jets, docs/planning.md), so it stays a job with memory to match. Named
 # targets (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
 
 
