@@ -49,10 +49,12 @@ def _synthetic_raw(path: Path, n_jets: int, seed: int, prongs: int) -> None:
         particles[jet, :n] = np.stack(
             [eta - eta.mean(), phi - phi.mean(), pt / pt.sum(), np.ones(n)], axis=-1
         )
-    jets = np.stack(
-        [np.full(n_jets, 1000.0), rng.normal(0, 1, n_jets), np.full(n_jets, 50.0), particles[..., 3].sum(1)],
-        -1,
-    )
+    jet_eta = rng.normal(0, 1, n_jets)
+    # the jet mass of its particles (the raw file's checks refuse a jet lighter than what it holds)
+    p4 = p4_from_ptetaphi(1000.0 * particles[..., 2], jet_eta[:, None] + particles[..., 0], particles[..., 1])
+    total = (p4 * particles[..., 3:]).sum(1)
+    mass = np.sqrt(np.maximum(total[:, 0] ** 2 - (total[:, 1:] ** 2).sum(-1), 0.0))
+    jets = np.stack([np.full(n_jets, 1000.0), jet_eta, mass, particles[..., 3].sum(1)], -1)
     write_raw(path, particles, jets)
 
 
@@ -124,7 +126,7 @@ def test_a_control_writes_predictions_that_are_deterministic_by_seed(
 
 def test_lgae_evaluate_scores_a_control_under_both_protocols(experiment, processed_dir, tmp_path):
     """The DAG's evaluate step on a control's files: the pre-registered Chamfer and the paper protocol."""
-    run = tmp_path / "particle-r04" / "pca-relative" / "n240"  # the DAG's layout: variant/model/n<jets>
+    run = tmp_path / "runs" / "particle-r04" / "pca-relative" / "n240"  # the DAG's layout
     experiment["controls"].run_control("pca-relative", 5, processed_dir, run, 1.0, 1)
     evaluate = ["evaluate", "--predictions-dir", str(run / "predictions"), "--out-dir", str(run / "metrics")]
     assert lgae_main([*evaluate, "--paper-family", "lgae", "--no-emd", "--no-progress"]) == 0
@@ -139,6 +141,34 @@ def test_lgae_evaluate_scores_a_control_under_both_protocols(experiment, process
     combined = rows[-1]
     assert combined["auc"] == anomaly["scores"]["chamfer"]["signals"]["combined"]["auc"]
     assert combined["paper_auc"] == anomaly["paper_protocol"]["best"]["combined"]["auc"]
+
+    # the table of a run stopped by the budget: every planned run, the unfinished one marked as not run
+    config = {
+        "results": str(tmp_path),
+        "data": {
+            "jets": {"g": 150, "q": 150, "t": 50, "w": 50, "z": 50},
+            "split": {"background": [0.8, 0.1, 0.1], "signal": [0.1, 0.1, 0.8]},
+            "background": ["g", "q"],
+            "variants": {"particle-r04": {"jet_radius": 0.4, "detector": "none"}},
+        },
+        "train_sizes": {"large": 240},
+        "models": {
+            name: {"kind": "control", "latent": 5, "family": "lgae", "variants": ["particle-r04"]}
+            for name in ("pca-relative", "mlp-relative")
+        },
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    markdown, table = tmp_path / "summary.md", tmp_path / "summary.csv"
+    experiment["summarise"].main(
+        ["--config", str(tmp_path / "config.yaml"), "--markdown", str(markdown), "--csv", str(table)]
+    )
+    lines = markdown.read_text().splitlines()
+    finished = [line for line in lines if line.startswith("| particle-r04 | pca-relative | 240 |")]
+    assert len(finished) == 5  # t, W, Z, combined and the training record
+    assert "| closed form |" in finished[-1]
+    assert f"{combined['auc']:.3f} ± " in finished[0]
+    assert f"{combined['paper_auc']:.3f} (`{combined['paper_score']}`" in finished[0]
+    assert sum("| particle-r04 | mlp-relative | 240 | not run (budget) |" in line for line in lines) == 5
 
 
 # ------------------------------------------------------------------------------------ physics references
@@ -224,10 +254,10 @@ def test_the_dry_run_of_the_tiny_config_plans_every_job(tmp_path):
     table = result.stdout.split("Job stats:")[1]
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
     # 3 variants generated (2 at particle level, 1 with the detector and its particle-level pairs) × 5 classes;
-    # 4 variants preprocessed; LGAE-Mix on 3 variants, Min-Max on 1, the CNNAE on 2, each at 2 sizes;
-    # 4 controls on 4 variants at 2 sizes
-    expected = {"generate": 10, "generate_detector": 5, "preprocess": 20, "train": 12, "predict": 12}
-    expected |= {"control": 32, "evaluate": 44, "physics": 4, "summary": 1}
+    # 4 variants preprocessed; LGAE-Mix on the 2 R = 0.4 variants, the CNNAE on 1, Min-Max on none (the
+    # budget: config.yaml), each at 2 sizes; 4 controls on 4 variants at 2 sizes
+    expected = {"generate": 10, "generate_detector": 5, "preprocess": 20, "train": 6, "predict": 6}
+    expected |= {"control": 32, "evaluate": 38, "physics": 4, "summary": 1}
     assert {k: counts.get(k) for k in expected} == expected
     # the small size trains on 60 of the 360 QCD training jets, for the tiny config's epochs
     assert "--fraction 0.16666666666666666" in result.stdout

@@ -7,7 +7,9 @@ it chose (post-hoc: the best of the family's scores, labels flipped below 0.5). 
 references, each run's training record and the compute the DAG recorded (Snakemake's benchmark files).
 
 Run: ``python benchmarks/anomaly/summarise.py --runs RUN... --physics JSON... --benchmarks DIR
---markdown summary.md --csv summary.csv``.
+--markdown summary.md --csv summary.csv`` (the DAG's `summary` rule, every run finished), or
+``python benchmarks/anomaly/summarise.py --config benchmarks/anomaly/config.yaml --markdown M --csv C``:
+every run the config plans, those without metrics (a run stopped by the budget) listed as not run.
 """
 
 from __future__ import annotations
@@ -15,16 +17,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
 from lgae.io import atomic_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from plan import planned_runs, variants  # the DAG's plan (standard library only)
+
 SIGNALS = ("t", "w", "z", "combined")
 SIGNAL_NAMES = {"t": "t", "w": "W", "z": "Z", "combined": "t+W+Z"}
+NOT_RUN = "not run (budget)"
 EFFICIENCIES = ("0.1", "0.01")
 IMAGE_SCORE = "image_mse"
 PARTICLE_SCORE = "chamfer"
@@ -168,34 +176,33 @@ def _paper(row: pd.Series) -> str:
     return f"{row['paper_auc']:.3f} (`{row['paper_score']}`{flipped})"
 
 
-def markdown(frame: pd.DataFrame, jobs: pd.DataFrame) -> str:
-    models = _order(frame[~frame.model.str.startswith("reference:")])
-    references = frame[frame.model.str.startswith("reference:")]
-    out = ["## Combined t + W + Z against QCD", ""]
-    out += [
+def _signal_table(models: pd.DataFrame, signal: str) -> list[str]:
+    out = [
+        f"### {SIGNAL_NAMES[signal]} against QCD",
+        "",
         "| variant | model | QCD train jets | AUC, pre-registered | ε_s at ε_b = 10⁻¹ | ε_s at ε_b = 10⁻² "
         "| AUC, paper protocol (post-hoc; winning score) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for _, row in models[models.signal == "combined"].iterrows():
+    for _, row in models[models.signal == signal].iterrows():
+        head = f"| {row.variant} | {row.model} | {row.train_jets:,} | "
+        if pd.isna(row.auc):
+            out.append(head + f"{NOT_RUN} | | | |")
+            continue
         out.append(
-            f"| {row.variant} | {row.model} | {row.train_jets:,} | {_auc(row.auc, row.auc_se)} | "
-            f"{row['eff_at_0.1']:.3f} | {row['eff_at_0.01']:.4f} | {_paper(row)} |"
+            head + f"{_auc(row.auc, row.auc_se)} | {row['eff_at_0.1']:.3f} | {row['eff_at_0.01']:.4f} | "
+            f"{_paper(row)} |"
         )
-    out += ["", "## Per signal: AUC pre-registered / paper protocol (post-hoc)", ""]
-    out += ["| variant | model | QCD train jets | t | W | Z | t+W+Z |", "|---|---|---|---|---|---|---|"]
-    for (variant, model, jets), group in models.groupby(["variant", "model", "train_jets"], sort=False):
-        cells = []
-        for signal in SIGNALS:
-            row = group[group.signal == signal].iloc[0]
-            cells.append(f"{row.auc:.3f} / {row.paper_auc:.3f}")
-        out.append(f"| {variant} | {model} | {jets:,} | " + " | ".join(cells) + " |")
-    out += ["", "## ε_s at ε_b = 10⁻² per signal (pre-registered score)", ""]
-    out += ["| variant | model | QCD train jets | t | W | Z | t+W+Z |", "|---|---|---|---|---|---|---|"]
-    for (variant, model, jets), group in models.groupby(["variant", "model", "train_jets"], sort=False):
-        cells = [f"{group[group.signal == s].iloc[0]['eff_at_0.01']:.4f}" for s in SIGNALS]
-        out.append(f"| {variant} | {model} | {jets:,} | " + " | ".join(cells) + " |")
-    out += ["", "## Physics references (one observable, direction fixed in advance)", ""]
+    return [*out, ""]
+
+
+def markdown(frame: pd.DataFrame, jobs: pd.DataFrame) -> str:
+    models = _order(frame[~frame.model.str.startswith("reference:")])
+    references = frame[frame.model.str.startswith("reference:")]
+    out = ["## Anomaly detection, per signal and combined", ""]
+    for signal in ("combined", "t", "w", "z"):
+        out += _signal_table(models, signal)
+    out += ["## Physics references (one observable, direction fixed in advance; AUC)", ""]
     out += [
         "| variant | reference | t | W | Z | t+W+Z | ε_s at 10⁻¹, 10⁻² (t+W+Z) |",
         "|---|---|---|---|---|---|---|",
@@ -214,11 +221,15 @@ def markdown(frame: pd.DataFrame, jobs: pd.DataFrame) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for _, row in models[models.signal == "combined"].iterrows():
+        if pd.isna(row.auc):
+            out.append(f"| {row.variant} | {row.model} | {row.train_jets:,} | {NOT_RUN} | | | |")
+            continue
         epochs = "" if pd.isna(row.epochs) else int(row.epochs)
         best = "" if pd.isna(row.best_epoch) else int(row.best_epoch)
         seconds = "" if pd.isna(row.train_seconds) else f"{row.train_seconds:.0f}"
+        stopped = "" if pd.isna(row.stopped_by) else row.stopped_by
         out.append(
-            f"| {row.variant} | {row.model} | {row.train_jets:,} | {epochs} | {best} | {row.stopped_by or ''} | {seconds} |"
+            f"| {row.variant} | {row.model} | {row.train_jets:,} | {epochs} | {best} | {stopped} | {seconds} |"
         )
     out += ["", "## Compute (Snakemake's benchmark records)", ""]
     out += ["| rule | jobs | CPU hours | wall hours (sum over jobs) |", "|---|---|---|---|"]
@@ -232,25 +243,126 @@ def markdown(frame: pd.DataFrame, jobs: pd.DataFrame) -> str:
     return "\n".join(out) + "\n"
 
 
+def figure(frame: pd.DataFrame, path: Path) -> None:
+    """AUC per run and signal: pre-registered (with its error) beside the paper protocol's post-hoc best,
+    and each variant's physics references as vertical ticks over its group of runs."""
+    from lgae.plots.style import add_footer, new_figure
+
+    models = _order(frame[~frame.model.str.startswith("reference:")])
+    runs = models[models.signal == "combined"][["variant", "model", "train_jets"]].to_numpy().tolist()
+    references = frame[frame.model.str.startswith("reference:")]
+    fig, axes = new_figure(1, len(SIGNALS), (4.2 * len(SIGNALS), 0.32 * len(runs) + 2.5))
+    markers = {"reference:mass": ("jet mass", "tab:red"), "reference:tau21": ("−τ21", "tab:green")}
+    markers["reference:tau32"] = ("−τ32", "tab:purple")
+    for ax, signal in zip(axes[0], ("t", "w", "z", "combined"), strict=True):
+        rows = models[models.signal == signal].set_index(["variant", "model", "train_jets"])
+        for y, key in enumerate(runs):
+            row = rows.loc[tuple(key)]
+            if pd.isna(row.auc):
+                ax.text(0.5, y, NOT_RUN, fontsize=8, va="center", ha="center", color="grey")
+                continue
+            ax.errorbar(row.auc, y, xerr=row.auc_se, fmt="o", color="black", ms=5, label="pre-registered")
+            if not pd.isna(row.paper_auc):
+                ax.plot(
+                    row.paper_auc, y, "D", mfc="none", color="tab:blue", label="paper protocol (post-hoc)"
+                )
+        for variant in dict.fromkeys(key[0] for key in runs):
+            ys = [y for y, key in enumerate(runs) if key[0] == variant]
+            for name, (label, colour) in markers.items():
+                ref = references[(references.variant == variant) & (references.model == name)]
+                ref = ref[ref.signal == signal]
+                if not ref.empty:
+                    ax.vlines(
+                        ref.auc.iloc[0],
+                        min(ys) - 0.4,
+                        max(ys) + 0.4,
+                        colors=colour,
+                        linestyles="--",
+                        label=label,
+                    )
+            ax.axhline(max(ys) + 0.5, color="grey", lw=0.5)
+        ax.axvline(0.5, color="grey", lw=0.8, ls=":")
+        ax.set_xlim(0.3, 1.0)
+        ax.set_title(f"{SIGNAL_NAMES[signal]} vs QCD")
+        ax.set_xlabel("AUC")
+        ax.set_yticks(range(len(runs)))
+        ax.set_yticklabels([f"{v} {m} {n // 1000}k" for v, m, n in runs] if signal == "t" else [], fontsize=9)
+        ax.set_ylim(len(runs) - 0.5, -0.5)
+        ax.tick_params(axis="y", which="minor", left=False, right=False)
+    handles, labels = axes[0][-1].get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    axes[0][-1].legend(unique.values(), unique.keys(), fontsize=8, loc="lower right")
+    add_footer(
+        fig,
+        "Pythia 8 jets (not JetNet: not comparable with the paper's numbers); the same test jets for every run "
+        "of a variant; AUC errors by Hanley & McNeil. Paper protocol: best of the family's scores, labels "
+        "flipped below 0.5, chosen on the test labels.",
+    )
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip("."))
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """Nested keys merged as Snakemake merges --configfile over configfile."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = (
+            _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+def planned(configs: Sequence[Path]) -> tuple[list[Path], list[Path], Path, list[dict[str, Any]]]:
+    """From the DAG's config files: ``(finished run folders, physics files, benchmark folder, runs not run)``."""
+    config: dict = {}
+    for path in configs:
+        if not path.is_file():
+            raise SystemExit(f"summarise.py: config {path} not found")
+        config = _merged(config, yaml.safe_load(path.read_text()))
+    results = Path(config["results"])
+    finished, missing = [], []
+    for run in planned_runs(config):
+        folder = results / "runs" / run.path
+        if (folder / "metrics" / "anomaly.json").is_file():
+            finished.append(folder)
+        else:
+            missing += [
+                {"variant": run.variant, "model": run.model, "train_jets": run.jets, "signal": signal}
+                for signal in SIGNALS
+            ]
+    physics = [results / "physics" / f"{v}.json" for v in variants(config)]
+    return finished, [p for p in physics if p.is_file()], results / "benchmarks", missing
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--runs", type=Path, nargs="+", required=True, help="run folders variant/model/n<jets>"
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--runs", type=Path, nargs="+", help="run folders variant/model/n<jets>")
+    source.add_argument(
+        "--config", type=Path, nargs="+", help="the DAG's config file(s): every planned run, finished or not"
     )
     parser.add_argument("--physics", type=Path, nargs="*", default=[], help="physics.py's JSON per variant")
-    parser.add_argument("--benchmarks", type=Path, required=True, help="the DAG's benchmark folder")
+    parser.add_argument("--benchmarks", type=Path, help="the DAG's benchmark folder (with --runs)")
     parser.add_argument("--markdown", type=Path, required=True)
     parser.add_argument("--csv", type=Path, required=True)
+    parser.add_argument("--figure", type=Path, help="a PNG of every run's AUCs (optional)")
     args = parser.parse_args(argv)
+    missing: list[dict[str, Any]] = []
+    if args.config:
+        args.runs, args.physics, args.benchmarks, missing = planned(args.config)
+    elif args.benchmarks is None:
+        parser.error("--runs needs --benchmarks")
     rows = [row for run in args.runs for row in run_rows(run)]
     rows += [row for path in args.physics for row in physics_rows(path)]
-    frame = _order(pd.DataFrame(rows))
+    frame = _order(pd.DataFrame(rows + missing))
     with atomic_path(args.csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")
     with atomic_path(args.markdown) as tmp:
         tmp.write_text(markdown(frame, compute(args.benchmarks)))
+    if args.figure:
+        figure(frame, args.figure)
 
 
 if __name__ == "__main__":
