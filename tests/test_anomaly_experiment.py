@@ -254,10 +254,10 @@ def test_the_dry_run_of_the_tiny_config_plans_every_job(tmp_path):
     table = result.stdout.split("Job stats:")[1]
     counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE)}
     # 3 variants generated (2 at particle level, 1 with the detector and its particle-level pairs) × 5 classes;
-    # 4 variants preprocessed; LGAE-Mix on the 2 R = 0.4 variants, the CNNAE on 1, Min-Max on none (the
-    # budget: config.yaml), each at 2 sizes; 4 controls on 4 variants at 2 sizes
-    expected = {"generate": 10, "generate_detector": 5, "preprocess": 20, "train": 6, "predict": 6}
-    expected |= {"control": 32, "evaluate": 38, "physics": 4, "summary": 1}
+    # 4 variants preprocessed; LGAE-Mix on 3 variants, the CNNAE on 1, Min-Max on none (the budget:
+    # config.yaml), each at 2 sizes; 4 controls on 4 variants at 2 sizes
+    expected = {"generate": 10, "generate_detector": 5, "preprocess": 20, "train": 8, "predict": 8}
+    expected |= {"control": 32, "evaluate": 40, "physics": 4, "summary": 1}
     assert {k: counts.get(k) for k in expected} == expected
     # the small size trains on 60 of the 360 QCD training jets, for the tiny config's epochs
     assert "--fraction 0.16666666666666666" in result.stdout
