@@ -123,6 +123,39 @@ def test_predict_refuses_test_data_of_another_preprocessing(runs, generated_raw_
     assert "seed 7 (trained on 42)" in err
 
 
+def test_predict_takes_signal_classes_split_otherwise_but_not_a_trained_class(
+    runs, generated_raw_dir, processed_jets_dir, tmp_path, capsys
+):
+    """Classes the model never trained on (t, W, Z) may be split otherwise, e.g. mostly for testing
+    (benchmarks/anomaly); their source must still be the model's. A trained class may not."""
+    data = tmp_path / "data"
+    shutil.copytree(processed_jets_dir, data)
+    for jet_class in ("t", "w", "z"):
+        preprocess_class(
+            generated_raw_dir / f"{jet_class}.hdf5",
+            data,
+            jet_class,
+            seed=7,
+            fractions=(0.1, 0.1, 0.8),
+            source="pythia",
+        )
+    settings = _name(runs["mix2"]["settings"])
+    assert _cli(_predict(runs["mix2"]["model"], data, tmp_path / "signals", settings), capsys)[0] == 0
+    with h5py.File(data / "t_test.h5", "r+") as file:  # as if preprocessed from JetNet's t.hdf5
+        file.attrs["source"] = "jetnet"
+    code, err = _cli(_predict(runs["mix2"]["model"], data, tmp_path / "source", settings), capsys)
+    assert code == 2
+    assert "t_test.h5: not from the preprocessing" in err
+    assert "source 'jetnet' (trained on 'pythia')" in err
+    preprocess_class(
+        generated_raw_dir / "g.hdf5", data, "g", seed=42, fractions=(0.1, 0.1, 0.8), source="pythia"
+    )
+    code, err = _cli(_predict(runs["mix2"]["model"], data, tmp_path / "trained", settings), capsys)
+    assert code == 2
+    assert "g_test.h5: not from the preprocessing" in err
+    assert "fractions" in err
+
+
 def test_a_failed_predict_leaves_no_class_file(runs, processed_jets_dir, tmp_path, capsys, monkeypatch):
     """A NaN test jet is refused before any compute; a failure in the last class leaves no class file
     of this model (it used to leave g.h5, q.h5 beside another model's t.h5, w.h5, z.h5)."""

@@ -201,9 +201,10 @@ def _test_provenance(path: Path) -> dict[str, Any]:
 
 
 def _check_test_data(model_file: Path, meta: dict[str, Any], data_dir: Path, classes: list[str]) -> None:
-    """The test files come from the preprocessing the model was trained on: the same source, seed and
-    split (another seed's test split would hold the model's training jets), and for the classes it was
-    trained on, the same raw file."""
+    """The test files come from the preprocessing the model was trained on: for the classes it was
+    trained on, the same raw file, source, seed and split (another seed's test split would hold the
+    model's training jets); for the others (signals), the same source. A class the model never saw may be
+    split otherwise, e.g. kept mostly for testing (benchmarks/anomaly)."""
     from lgae.data.preprocess import PROVENANCE_KEYS, read_attrs
 
     trained = (meta.get("data") or {}).get("files") or {}
@@ -213,8 +214,9 @@ def _check_test_data(model_file: Path, meta: dict[str, Any], data_dir: Path, cla
     for jet_class in classes:
         path = data_dir / f"{jet_class}_test.h5"
         attrs = read_attrs(path)
+        seen = f"{jet_class}_train" in trained
         record = trained.get(f"{jet_class}_train", reference)
-        keys = [*PROVENANCE_KEYS, *(["raw_jets"] if f"{jet_class}_train" in trained else [])]
+        keys = [*PROVENANCE_KEYS, "raw_jets"] if seen else ["source"]
         differ = [
             f"{k} {attrs.get(k)!r} (trained on {record.get(k)!r})"
             for k in keys
