@@ -289,14 +289,20 @@ def figure(frame: pd.DataFrame, path: Path) -> None:
         ax.set_yticklabels([f"{v} {m} {n // 1000}k" for v, m, n in runs] if signal == "t" else [], fontsize=9)
         ax.set_ylim(len(runs) - 0.5, -0.5)
         ax.tick_params(axis="y", which="minor", left=False, right=False)
-    handles, labels = axes[0][-1].get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    axes[0][-1].legend(unique.values(), unique.keys(), fontsize=8, loc="lower right")
+    legend = {}
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
     add_footer(
         fig,
         "Pythia 8 jets (not JetNet: not comparable with the paper's numbers); the same test jets for every run "
         "of a variant; AUC errors by Hanley & McNeil. Paper protocol: best of the family's scores, labels "
         "flipped below 0.5, chosen on the test labels.",
+    )
+    top = 1 - 0.9 / fig.get_size_inches()[1]  # room for the legend above the panels
+    fig.subplots_adjust(top=top)
+    fig.legend(
+        legend.values(), legend.keys(), loc="upper center", ncol=len(legend), fontsize=10, frameon=False
     )
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format=path.suffix.lstrip("."))
