@@ -226,14 +226,34 @@ def test_stack_shares_one_bell_basis_and_matches_layer_by_layer():
     assert len([name for name, _ in stack.named_parameters() if name.endswith(".c")]) == 1
 
 
-def test_bell_basis_gradient_matches_finite_differences():
-    """The hand-written backward of the Lorentzian-bell basis, against numerical derivatives."""
-    from lgae.nn.edge import _Bells
+def test_edge_functions_gradient_matches_finite_differences():
+    """The hand-written backward of the bells and edge weights, against numerical derivatives, and its
+    value against the basis formed explicitly."""
+    from lgae.nn.edge import _EdgeFunctions
 
     gen = torch.Generator().manual_seed(0)
-    dist = torch.rand(2, 1, 25, generator=gen, dtype=torch.float64).requires_grad_(True)
+    dist = torch.rand(2, 5, 5, generator=gen, dtype=torch.float64).requires_grad_(True)
     c2 = torch.tensor([0.5, 2.0, 30.0, 0.0], dtype=torch.float64, requires_grad=True)
-    mask = (torch.rand(2, 1, 25, generator=gen) > 0.3).to(torch.float64)
-    assert torch.autograd.gradcheck(lambda d, c: _Bells.apply(d, c, mask), (dist, c2))
-    expected = mask / (1 + c2.view(1, -1, 1) * dist)
-    assert torch.allclose(_Bells.apply(dist, c2, mask), expected, rtol=1e-15, atol=0)
+    weight = torch.randn(3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    mask = (torch.rand(2, 5, 5, generator=gen) > 0.3).to(torch.float64)
+    assert torch.autograd.gradcheck(lambda d, c, w: _EdgeFunctions.apply(d, mask, c, w), (dist, c2, weight))
+    basis = mask.view(2, 1, 25) / (1 + c2.view(1, -1, 1) * dist.view(2, 1, 25))  # [B, K+1, N²]
+    expected = torch.einsum("ak,bkn->abn", weight, basis).view(3, 2, 5, 5)
+    assert torch.allclose(_EdgeFunctions.apply(dist, mask, c2, weight), expected, rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("complex_positions", [False, True])
+def test_pair_invariants_gradient_matches_finite_differences(complex_positions):
+    """The hand-written backward of d_ij = |<x_i − x_j, x_i − x_j>|, against numerical derivatives, and
+    its value against the complex formula."""
+    from lgae.nn.lmp import _PairInvariants, positions_of
+
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(2, 6, 4, generator=gen, dtype=torch.float64)
+    if complex_positions:
+        x = torch.complex(x, torch.randn(2, 6, 4, generator=gen, dtype=torch.float64))
+    x_fast = positions_of(x).requires_grad_(True)
+    assert torch.autograd.gradcheck(_PairInvariants.apply, (x_fast,))
+    diff = x.unsqueeze(2) - x.unsqueeze(1)
+    expected = (diff * diff * torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=torch.float64)).sum(-1).abs()
+    assert torch.allclose(_PairInvariants.apply(x_fast), expected, rtol=1e-14, atol=1e-15)

@@ -36,7 +36,7 @@ from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_to_canonical
 from lgae.group.tensor_product import Features
 from lgae.models.base import TABLE_FEATURES_PER_PARTICLE, JetAutoencoder
 from lgae.models.registry import register
-from lgae.nn.lmp import LMPStack, NodeFeatures, edge_mask, mdot
+from lgae.nn.lmp import LMPStack, NodeFeatures, RealFeatures, edge_mask, mdot
 from lgae.nn.mixing import ComplexMix
 
 Aggregation = Literal["min-max", "mix", "mean"]
@@ -211,50 +211,14 @@ class LGAE(JetAutoencoder):
         Returns:
             Complex Lorentz scalars ``[B, S]`` and complex Cartesian 4-vectors ``[B, V, 4]``.
         """
-        p4, mask, jet_scale = self._prepare(p4, mask)
-        ctype = _complex(p4.dtype)
-        # per particle: scalars 1 and p² (the mass squared), vector p
-        s_in = torch.stack([mask.to(p4.dtype), mdot(p4, p4)], dim=-1).to(ctype)  # [B, N, 2]
-        v_in = p4.unsqueeze(-1).to(ctype)  # [B, N, 4, 1]
-        feats = NodeFeatures(self.encoder_input_s(s_in), self.encoder_input_v(v_in))
-        s, v = self._run(self.encoder, feats, p4, edge_mask(mask), mask)  # node 4-vectors: the momenta
-        latent = self._aggregate(s, v, mask)
-        latent.jet_scale = jet_scale
-        latent.scale_is_invariant = self.input_normalisation != "max-abs"
-        return latent
-
-    def _run(
-        self,
-        stack: LMPStack,
-        feats: NodeFeatures,
-        x: torch.Tensor,
-        edges: torch.Tensor,
-        mask: torch.Tensor | None,
-    ) -> NodeFeatures:
-        """An LMP stack on node 4-vectors ``x`` [B, N, 4] (real or complex), on the chosen path."""
-        if self.path == "fast":
-            return stack(feats, x, edges, mask)
-        return canonical_to_cartesian(
-            stack.forward_general(cartesian_to_canonical_features(feats), x, edges, mask)
+        scalars, vectors, jet_scale = self._encode_real(p4, mask)
+        return LorentzLatent(
+            torch.complex(scalars[0], scalars[1]).transpose(0, 1),
+            torch.complex(vectors[:, 0], vectors[:, 1]).permute(2, 1, 0),
+            jet_scale,
+            scale_is_invariant=self.input_normalisation != "max-abs",
         )
 
-    def _aggregate(self, s: torch.Tensor, v: torch.Tensor, mask: torch.Tensor) -> LorentzLatent:
-        """Node features s [B, N, C], v [B, N, 4, C] → latent scalars [B, S] and vectors [B, V, 4]."""
-        batch, n, channels = s.shape
-        if self.aggregation == "mix":
-            # particle-major concatenation: index = particle * channels + channel
-            s_flat = s.reshape(batch, n * channels)
-            v_flat = v.transpose(1, 2).reshape(batch, 4, n * channels)
-            scalars = self.to_latent_s(s_flat) if self.to_latent_s is not None else s_flat[:, :0]
-            return LorentzLatent(scalars, self.to_latent_v(v_flat).transpose(1, 2))
-        s_lat = self.to_latent_s(s) if self.to_latent_s is not None else s[..., :0]
-        v_lat = self.to_latent_v(v)
-        if self.aggregation == "mean":
-            count = mask.sum(-1).clamp(min=1).to(s.real.dtype).view(batch, 1)
-            return LorentzLatent(s_lat.sum(1) / count, v_lat.sum(1).transpose(1, 2) / count.unsqueeze(-1))
-        return LorentzLatent(_min_max_scalars(s_lat, mask), _min_max_vectors(v_lat, mask))
-
-    # --------------------------------------------------------------------------------------- decoder
     def decode(self, latent: LorentzLatent) -> torch.Tensor:
         """Reconstructed 4-momenta from a latent.
 
@@ -265,25 +229,97 @@ class LGAE(JetAutoencoder):
             ``[B, N, 4]``.
         """
         ctype = _complex(self.to_output.weight_ri.dtype)
-        vectors = latent.vectors.to(ctype)
-        batch, n = vectors.shape[0], self.num_particles
-        q = self.latent_to_particles_v(vectors.transpose(1, 2)).transpose(1, 2)  # [B, N, 4]: one per particle
-        if self.latent_to_particles_s is not None:
-            q_s = self.latent_to_particles_s(latent.scalars.to(ctype))  # [B, N]
-        else:
-            q_s = torch.zeros(batch, n, dtype=ctype, device=q.device)
-        s_in = torch.stack([torch.ones_like(q_s), q_s], dim=-1)  # [B, N, 2]: constant 1, generated scalar
-        feats = NodeFeatures(self.decoder_input_s(s_in), self.decoder_input_v(q.unsqueeze(-1)))
-        edges = edge_mask(torch.ones(batch, n, dtype=torch.bool, device=q.device))
-        _, v = self._run(self.decoder, feats, q, edges, None)
-        out = self.to_output(v)[..., 0]  # [B, N, 4] complex
-        p4 = out.real if self.real_output == "real" else out.real + out.imag
-        if latent.jet_scale is not None:
-            p4 = p4 * latent.jet_scale.to(p4.dtype).view(-1, 1, 1)
-        return p4 / self.input_scale
+        scalars = torch.view_as_real(latent.scalars.to(ctype).resolve_conj()).permute(2, 1, 0)
+        vectors = torch.view_as_real(latent.vectors.to(ctype).resolve_conj()).permute(2, 3, 1, 0)
+        return self._decode_real(scalars, vectors, latent.jet_scale)
 
     def forward(self, p4: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(p4, mask))
+        """``decode(encode(p4, mask))`` without leaving real arithmetic (what training calls)."""
+        return self._decode_real(*self._encode_real(p4, mask))
+
+    # ------------------------------------------------------------- encoder and decoder, real planes
+    def _encode_real(
+        self, p4: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """The latent as real planes, jets last (:mod:`lgae.nn.complex_arith`): scalars [2, S, B] and
+        vectors [4, 2, V, B]; and each jet's divisor (None without ``input_normalisation``)."""
+        p4, mask, jet_scale = self._prepare(p4, mask)
+        x = p4.permute(2, 0, 1).contiguous()  # [4, B, N]: the node 4-vectors
+        # per particle: scalars 1 and p² (the mass squared), vector p; real inputs, complex maps
+        s_in = torch.stack([mask.to(p4.dtype), mdot(x, x, dim=0)])  # [2, B, N]
+        feats = RealFeatures(
+            self.encoder_input_s.real_input_forward(s_in),
+            self.encoder_input_v.real_input_forward(x.unsqueeze(1)),
+        )
+        s, v = self._run(self.encoder, feats, x, edge_mask(mask), mask)
+        return (*self._aggregate(s, v, mask), jet_scale)
+
+    def _decode_real(
+        self, scalars: torch.Tensor, vectors: torch.Tensor, jet_scale: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Reconstructed 4-momenta [B, N, 4] from the latent as real planes (see ``_encode_real``)."""
+        batch, n = vectors.shape[-1], self.num_particles
+        # one complex 4-vector per particle, the particles as the output channels: [4, 2, N, B]
+        q = self.latent_to_particles_v.real_forward(vectors.unsqueeze(-1)).squeeze(-1)
+        q = q.transpose(-1, -2).contiguous()  # [4, 2, B, N]: the decoder's node 4-vectors
+        if self.latent_to_particles_s is not None:
+            q_s = self.latent_to_particles_s.real_forward(scalars.unsqueeze(-1)).squeeze(-1).transpose(-1, -2)
+        else:
+            q_s = q.new_zeros(2, batch, n)
+        one = torch.zeros_like(q_s)
+        one[0] = 1.0
+        s_in = torch.stack([one, q_s], dim=1)  # [2, 2, B, N]: constant 1, generated scalar
+        feats = RealFeatures(
+            self.decoder_input_s.real_forward(s_in), self.decoder_input_v.real_forward(q.unsqueeze(2))
+        )
+        edges = edge_mask(torch.ones(batch, n, dtype=torch.bool, device=q.device))
+        _, v = self._run(self.decoder, feats, q, edges, None)
+        out = self.to_output.real_forward(v)[:, :, 0]  # [4, 2, B, N]
+        p4 = out[:, 0] if self.real_output == "real" else out[:, 0] + out[:, 1]
+        p4 = p4.permute(1, 2, 0)
+        if jet_scale is not None:
+            p4 = p4 * jet_scale.to(p4.dtype).view(-1, 1, 1)
+        return p4 / self.input_scale
+
+    def _run(
+        self,
+        stack: LMPStack,
+        feats: RealFeatures,
+        x: torch.Tensor,
+        edges: torch.Tensor,
+        mask: torch.Tensor | None,
+    ) -> RealFeatures:
+        """An LMP stack on node 4-vectors ``x``, real [4, B, N] or complex [4, 2, B, N], on the chosen
+        path."""
+        if self.path == "fast":
+            return stack.forward_real(feats, x, edges, mask)
+        x_general = x if x.dim() == 3 else torch.complex(x[:, 0], x[:, 1])
+        canonical = cartesian_to_canonical_features(feats.complex())
+        return RealFeatures.of(
+            canonical_to_cartesian(stack.forward_general(canonical, x_general.permute(1, 2, 0), edges, mask))
+        )
+
+    def _aggregate(
+        self, s: torch.Tensor, v: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Node features s [2, C, B, N], v [4, 2, C, B, N] → latent scalars [2, S, B], vectors
+        [4, 2, V, B] (min-max: 2S and 2V)."""
+        _, channels, batch, n = s.shape
+        if self.aggregation == "mix":
+            # particle-major concatenation: index = particle * channels + channel
+            s_flat = s.permute(0, 3, 1, 2).reshape(2, n * channels, batch, 1)
+            v_flat = v.permute(0, 1, 4, 2, 3).reshape(4, 2, n * channels, batch, 1)
+            if self.to_latent_s is not None:
+                scalars = self.to_latent_s.real_forward(s_flat).squeeze(-1)
+            else:
+                scalars = s.new_zeros(2, 0, batch)
+            return scalars, self.to_latent_v.real_forward(v_flat).squeeze(-1)
+        s_lat = self.to_latent_s.real_forward(s) if self.to_latent_s is not None else s[:, :0]
+        v_lat = self.to_latent_v.real_forward(v)  # [4, 2, V, B, N]
+        if self.aggregation == "mean":
+            count = mask.sum(-1).clamp(min=1).to(s.dtype)
+            return s_lat.sum(-1) / count, v_lat.sum(-1) / count
+        return _min_max_scalars(s_lat, mask), _min_max_vectors(v_lat, mask)
 
     def latent_arrays(self, latent: LorentzLatent) -> dict[str, torch.Tensor]:
         """Complex Lorentz scalars [B, S] and complex Cartesian 4-vectors [B, V, 4]."""
@@ -299,35 +335,26 @@ def _complex(dtype: torch.dtype) -> torch.dtype:
 
 # ------------------------------------------------------------------------------------ aggregation
 def _min_max_vectors(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B, N, 4, C] complex -> [B, 2C, 4]: per channel, the real (resp. imaginary) part of least and of
-    greatest Minkowski norm among real particles (each part is a real 4-vector, its norm invariant)."""
-    real = mask.unsqueeze(-1)  # [B, N, 1]
-    inf = torch.tensor(float("inf"), dtype=v.real.dtype, device=v.device)
+    """[4, 2, C, B, N] (complex as planes) -> [4, 2, 2C, B]: per channel, the real (resp. imaginary)
+    part of least and of greatest Minkowski norm among real particles (each part is a real 4-vector,
+    its norm invariant)."""
+    inf = torch.tensor(float("inf"), dtype=v.dtype, device=v.device)
+    norms = mdot(v, v, dim=0)  # [2, C, B, N]: of the real and of the imaginary parts, Lorentz invariant
 
-    def pick(part: torch.Tensor, largest: bool) -> torch.Tensor:
-        norms = mdot(part, part, dim=2)  # [B, N, C], Lorentz invariant
-        candidates = torch.where(real, norms, -inf if largest else inf)
-        index = candidates.argmax(dim=1) if largest else candidates.argmin(dim=1)  # [B, C]
-        chosen = torch.gather(part, 1, index[:, None, None, :].expand(-1, 1, 4, -1))  # [B, 1, 4, C]
-        return chosen[:, 0].transpose(1, 2)  # [B, C, 4]
+    def pick(largest: bool) -> torch.Tensor:
+        candidates = torch.where(mask, norms, -inf if largest else inf)
+        index = candidates.argmax(dim=-1) if largest else candidates.argmin(dim=-1)  # [2, C, B]
+        return torch.gather(v, -1, index.unsqueeze(-1).expand(4, *index.shape, 1)).squeeze(-1)
 
-    re, im = v.real, v.imag
-    low = torch.complex(pick(re, largest=False), pick(im, largest=False))
-    high = torch.complex(pick(re, largest=True), pick(im, largest=True))
-    return torch.cat([low, high], dim=1)
+    return torch.cat([pick(largest=False), pick(largest=True)], dim=-2)
 
 
 def _min_max_scalars(s: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """[B, N, C] complex -> [B, 2C]: min and max over real particles of the real and imaginary parts."""
-    real = mask.unsqueeze(-1)
-    inf = torch.tensor(float("inf"), dtype=s.real.dtype, device=s.device)
-
-    def extreme(part: torch.Tensor, largest: bool) -> torch.Tensor:
-        return torch.where(real, part, -inf).amax(1) if largest else torch.where(real, part, inf).amin(1)
-
-    low = torch.complex(extreme(s.real, False), extreme(s.imag, False))
-    high = torch.complex(extreme(s.real, True), extreme(s.imag, True))
-    return torch.cat([low, high], dim=1)
+    """[2, C, B, N] -> [2, 2C, B]: min and max over real particles of the real and imaginary parts."""
+    inf = torch.tensor(float("inf"), dtype=s.dtype, device=s.device)
+    low = torch.where(mask, s, inf).amin(-1)
+    high = torch.where(mask, s, -inf).amax(-1)
+    return torch.cat([low, high], dim=-2)
 
 
 # ------------------------------------------------------------------------------ basis conversions

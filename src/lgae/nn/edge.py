@@ -9,7 +9,8 @@ it complex as in the LGN. ``d = ⟨p_i - p_j, p_i - p_j⟩`` is a Lorentz invari
 
 The bell widths c_k are shared by the layers of one network (encoder or decoder), each layer keeping
 its own W and β: the pairwise basis ``u_k(i, j)`` is then computed once per network instead of once per
-layer, which on a CPU is most of the cost of a step (docs/deviations.md). Edges that must not exist
+layer (docs/deviations.md), and every layer's edge weights come from one matrix product over all pairs of
+all jets (:meth:`LorentzianBells.edge_functions`). Edges that must not exist
 (self-edges, padded particles) get exactly zero: the edge mask multiplies the basis, including the
 constant basis function that carries β, unlike the authors' code where masked edges kept the bias.
 """
@@ -24,7 +25,7 @@ from torch import nn
 
 
 class LorentzianBells(nn.Module):
-    """The shared basis ``u_k = M_ij / (1 + c_k² |d_ij|)`` for k < K and ``u_K = M_ij``: [B, K+1, N²]."""
+    """The shared basis ``u_k = M_ij / (1 + c_k² |d_ij|)`` for k < K and ``u_K = M_ij``."""
 
     def __init__(self, num_basis: int = 10, log10_scale_range: tuple[float, float] = (0.0, 3.0)) -> None:
         super().__init__()
@@ -33,36 +34,68 @@ class LorentzianBells(nn.Module):
         # widths spread over decades so that some bell resolves any scale of |d| at initialisation
         self.c = nn.Parameter(torch.logspace(low / 2, high / 2, num_basis))
 
+    def widths_squared(self) -> torch.Tensor:
+        """[K+1]: c_k², and 0 for the constant basis function."""
+        return torch.cat([self.c * self.c, self.c.new_zeros(1)])
+
     def forward(self, dist: torch.Tensor, edge_mask: torch.Tensor) -> torch.Tensor:
+        """The basis itself, [B, K+1, N²], for pair invariants [B, N, N] and edge mask [B, N, N] (for
+        tests and inspection: the model never forms it, see :func:`edge_functions`)."""
         batch, n, _ = dist.shape
-        c2 = torch.cat([self.c * self.c, self.c.new_zeros(1)])  # width 0: the constant
         mask = edge_mask.reshape(batch, 1, n * n).to(dist.dtype)
-        return _Bells.apply(dist.reshape(batch, 1, n * n), c2, mask)
+        return mask / (1 + self.widths_squared().view(1, -1, 1) * dist.reshape(batch, 1, n * n))
+
+    def edge_functions(
+        self, dist: torch.Tensor, edge_mask: torch.Tensor, layers: Sequence[EdgeWeights]
+    ) -> list[torch.Tensor]:
+        """The edge weights [B, E, H, R, N, N] of each of ``layers`` on this basis: ``W u`` for the
+        stacked matrices W of the layers, without forming the basis for autograd (:class:`_EdgeFunctions`)."""
+        matrices = [layer.matrix() for layer in layers]
+        mask = edge_mask.to(dist.dtype)
+        flat = _EdgeFunctions.apply(dist, mask, self.widths_squared(), torch.cat(matrices))  # [A, B, N, N]
+        parts = flat.split([m.shape[0] for m in matrices])
+        return [
+            part.unflatten(0, (layer.num_channels, layer.num_harmonics, layer.parts)).permute(3, 0, 1, 2, 4, 5)
+            for part, layer in zip(parts, layers, strict=True)
+        ]
 
 
-class _Bells(torch.autograd.Function):
-    """``u = M / (1 + c² d)`` with a hand-written backward: ∂u/∂c² = -u² d and ∂u/∂d = -u² c² (also
-    where M = 0, since u = 0 there). Autograd's generic chain for the same expression makes about
-    twice as many passes over the [B, K, N²] tensor, the largest one of the model."""
+class _EdgeFunctions(torch.autograd.Function):
+    """``f_a = Σ_k W_ak u_k`` over all pairs of all jets at once, ``u_k = M / (1 + c_k² d)``: one matrix
+    product [A, K+1] · [K+1, B·N²] instead of one per jet, and a hand-written backward,
+
+        ∂L/∂W = g u^T,   t = (W^T g) ⊙ u²,   ∂L/∂c_k² = −Σ t_k d,   ∂L/∂d = −Σ_k c_k² t_k
+
+    (∂u/∂c² = −u² d and ∂u/∂d = −u² c², also where M = 0, since u = 0 there), with g = ∂L/∂f. Autograd's
+    generic chain makes about twice as many passes over u, the largest tensor of the model."""
 
     @staticmethod
-    def forward(ctx, dist: torch.Tensor, c2: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        u = torch.addcmul(torch.ones((), dtype=dist.dtype, device=dist.device), c2.view(1, -1, 1), dist)
-        u = torch.div(mask, u)
-        ctx.save_for_backward(dist, c2, u)
-        return u
+    def forward(
+        ctx, dist: torch.Tensor, mask: torch.Tensor, widths2: torch.Tensor, weight: torch.Tensor
+    ) -> torch.Tensor:
+        batch, n, _ = dist.shape
+        d = dist.reshape(1, -1)
+        u = mask.reshape(1, -1) / torch.addcmul(torch.ones((), dtype=d.dtype, device=d.device), widths2[:, None], d)
+        ctx.save_for_backward(d, u, widths2, weight)
+        ctx.shape = (batch, n)
+        return (weight @ u).view(weight.shape[0], batch, n, n)
 
     @staticmethod
-    def backward(ctx, grad_u: torch.Tensor):
-        dist, c2, u = ctx.saved_tensors
-        t = grad_u * u
-        t.mul_(u)  # grad u², the common factor; signs are applied to the small results
-        grad_c2 = grad_dist = None
-        if ctx.needs_input_grad[1]:
-            grad_c2 = -torch.bmm(t, dist.transpose(1, 2)).sum(0).view(-1)
-        if ctx.needs_input_grad[0]:  # an expanded bmm: torch.matmul would broadcast by copying t
-            grad_dist = -torch.bmm(c2.view(1, 1, -1).expand(t.shape[0], 1, -1), t)
-        return grad_dist, grad_c2, None
+    def backward(ctx, grad: torch.Tensor):
+        d, u, widths2, weight = ctx.saved_tensors
+        batch, n = ctx.shape
+        g = grad.reshape(weight.shape[0], -1)
+        grad_dist = grad_widths2 = grad_weight = None
+        if ctx.needs_input_grad[3]:
+            grad_weight = g @ u.T
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[2]:
+            t = weight.T @ g  # [K+1, B·N²]
+            t.mul_(u).mul_(u)  # the common factor (W^T g) u²; signs are applied to the small results
+            if ctx.needs_input_grad[2]:
+                grad_widths2 = -(t @ d[0])
+            if ctx.needs_input_grad[0]:
+                grad_dist = -(widths2 @ t).view(batch, n, n)
+        return grad_dist, None, grad_widths2, grad_weight
 
 
 class EdgeWeights(nn.Module):

@@ -19,11 +19,14 @@ sums over j reduce to batched matrix products with the edge weights::
 
 so nothing of size [B, N, N, C, 4] is ever formed. Both paths give the same numbers (tested to 1e-12).
 
-Layouts (fast path), channels last so that every channel mixing is one contiguous matrix product:
-scalars complex [B, N, C], vectors complex Cartesian [B, N, 4, C], node 4-vectors real [B, N, 4]
-(encoder) or complex [B, N, 4] (decoder), edge weights real [B, E, H, R, N, N] (E = 1 edge function
-shared by the channels, or E = C, one per channel; R = 1 for real edge functions, 2 for complex ones,
-real and imaginary part on axis 3).
+The fast path computes in real arithmetic, each complex number held as its (re, im) pair on a last axis
+of size 2 (:mod:`lgae.nn.complex_arith`): no complex dtype, so that ``torch.compile`` can fuse it, and
+each complex channel mixing is one real matrix product (``ComplexMix.real_forward``). Layouts, channels
+last: scalars [B, N, C, 2], Cartesian vectors [B, N, 4, C, 2] (:class:`RealFeatures`), node 4-vectors
+real [B, N, 4] (encoder) or complex [B, N, 4, 2] (decoder), edge weights real [B, E, H, R, N, N] (E = 1
+edge function shared by the channels, or E = C, one per channel; R = 1 for real edge functions, 2 for
+complex ones, real and imaginary part on axis 3). The complex :class:`NodeFeatures` are the interface
+of ``forward`` (tests, the general path); the model calls ``forward_real`` throughout.
 """
 
 from __future__ import annotations
@@ -37,15 +40,35 @@ from torch import nn
 from lgae.group.clebsch_gordan import coupling_constant_scalar_from_vectors
 from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_to_canonical
 from lgae.group.tensor_product import Features, cg_product, concatenate, product_multiplicities
-from lgae.nn.edge import EdgeWeights, LorentzianBells, edge_weights_of
+from lgae.nn.complex_arith import cmodulus, cmul, csquare, times_i
+from lgae.nn.edge import EdgeWeights, LorentzianBells
 from lgae.nn.mixing import ComplexMix
 
 
 class NodeFeatures(NamedTuple):
-    """Scalar and vector channels in the fast (Cartesian) layout, complex, channels last."""
+    """Scalar and vector channels in the Cartesian layout, complex, channels last: the interface."""
 
     s: torch.Tensor  # [B, N, C]
     v: torch.Tensor  # [B, N, 4, C]
+
+
+class RealFeatures(NamedTuple):
+    """:class:`NodeFeatures` as the fast path holds them: real (re, im) planes, jets and particles last
+    (:mod:`lgae.nn.complex_arith`)."""
+
+    s: torch.Tensor  # [2, C, B, N]
+    v: torch.Tensor  # [4, 2, C, B, N]
+
+    @staticmethod
+    def of(feats: NodeFeatures) -> RealFeatures:
+        s = torch.view_as_real(feats.s.resolve_conj()).permute(3, 2, 0, 1)
+        v = torch.view_as_real(feats.v.resolve_conj()).permute(2, 4, 3, 0, 1)
+        return RealFeatures(s.contiguous(), v.contiguous())
+
+    def complex(self) -> NodeFeatures:
+        s = torch.view_as_complex(self.s.permute(2, 3, 1, 0).contiguous())
+        v = torch.view_as_complex(self.v.permute(3, 4, 0, 2, 1).contiguous())
+        return NodeFeatures(s, v)
 
 
 def irrep_key(irrep: Irrep) -> str:
@@ -53,32 +76,97 @@ def irrep_key(irrep: Irrep) -> str:
     return f"m{irrep.m2}n{irrep.n2}"
 
 
-_METRIC: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
-
-
-def _metric(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    key = (dtype, device)
-    if key not in _METRIC:
-        _METRIC[key] = torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=dtype, device=device)
-    return _METRIC[key]
+def metric(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """η = diag(1, −1, −1, −1) as a vector (a new small tensor each call: nothing cached to go stale
+    across devices or under ``torch.compile``)."""
+    return torch.tensor([1.0, -1.0, -1.0, -1.0], dtype=dtype, device=device)
 
 
 def mdot(a: torch.Tensor, b: torch.Tensor, dim: int = -1) -> torch.Tensor:
     """Bilinear Minkowski product over axis ``dim`` (no conjugation for complex vectors)."""
     prod = a * b
-    if dim == -1 and not prod.is_complex():
-        return torch.matmul(prod, _metric(prod.dtype, prod.device))
     return 2.0 * prod.select(dim, 0) - prod.sum(dim)
 
 
+def positions_of(x: torch.Tensor) -> torch.Tensor:
+    """Node 4-vectors [B, N, 4] in the fast path's layout: real [4, B, N], complex [4, 2, B, N]."""
+    if x.is_complex():
+        return torch.view_as_real(x.resolve_conj()).permute(2, 3, 0, 1).contiguous()
+    return x.permute(2, 0, 1).contiguous()
+
+
 def pair_invariants(x: torch.Tensor) -> torch.Tensor:
-    """|⟨x_i - x_j, x_i - x_j⟩| [B, N, N] for node 4-vectors x [B, N, 4] (real or complex).
+    """|⟨x_i - x_j, x_i - x_j⟩| [B, N, N] for node 4-vectors x [B, N, 4], real or complex.
 
     Differences are formed before the product: for nearly collinear light-like momenta that keeps
     the relative rounding error of d_ij far below that of ``m_i² + m_j² - 2 x_i·x_j``.
     """
-    diff = x.unsqueeze(2) - x.unsqueeze(1)  # [B, N, N, 4]
-    return mdot(diff, diff).abs()
+    return _pair_invariants(positions_of(x))
+
+
+def _pair_invariants(x: torch.Tensor) -> torch.Tensor:
+    """:func:`pair_invariants` of node 4-vectors in the fast path's layout."""
+    return _PairInvariants.apply(x)
+
+
+class _PairInvariants(torch.autograd.Function):
+    """d_ij = |w_ij|, ``w_ij = Σ_μ η_μ Δ_ijμ²`` with ``Δ_ij = x_i − x_j`` (complex for the decoder), with a
+    hand-written backward that keeps three [B, N, N] tensors instead of the [4, 2, B, N, N] differences.
+
+    With ``G = (g + g^T) ∂d/∂w`` (g = ∂L/∂d; ∂d/∂w = w̄/|w| for complex w, sign w for real w, and 0 where
+    w = 0), the chain rule gives ``∂L/∂x_iμ = 2 η_μ Σ_j G_ij Δ_ijμ`` (complex: ∂L/∂x = its conjugate
+    pairing), and ``Σ_j G_ij Δ_ij = x_i Σ_j G_ij − (G x)_i``: a row sum and a batched matrix product."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        eta = metric(x.dtype, x.device)
+        if x.dim() == 3:  # real [4, B, N]
+            diff = x.unsqueeze(-1) - x.unsqueeze(-2)  # [4, B, N, N]
+            w = torch.tensordot(eta, diff * diff, dims=1)
+            ctx.save_for_backward(x, w)
+            return w.abs()
+        xr, xi = x.unbind(1)  # [4, B, N] each
+        a = xr.unsqueeze(-1) - xr.unsqueeze(-2)
+        b = xi.unsqueeze(-1) - xi.unsqueeze(-2)
+        w_re = torch.tensordot(eta, (a - b) * (a + b), dims=1)
+        w_im = torch.tensordot(2.0 * eta, a * b, dims=1)
+        d = torch.hypot(w_re, w_im)
+        ctx.save_for_backward(x, w_re, w_im, d)
+        return d
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        if not ctx.needs_input_grad[0]:
+            return None
+        sym = grad + grad.transpose(1, 2)
+        if len(ctx.saved_tensors) == 2:  # real
+            x, w = ctx.saved_tensors
+            return _times_differences([sym * torch.sign(w)], [x])[0] * _two_eta(x)
+        x, w_re, w_im, d = ctx.saved_tensors
+        positive = d > 0
+        scale = torch.where(positive, sym / torch.where(positive, d, torch.ones_like(d)), torch.zeros_like(d))
+        xr, xi = x.unbind(1)
+        (h_re_xr, h_re_xi), (h_im_xr, h_im_xi) = _times_differences([scale * w_re, scale * w_im], [xr, xi])
+        two_eta = _two_eta(x)
+        return torch.stack([h_re_xr + h_im_xi, h_im_xr - h_re_xi], dim=1) * two_eta
+
+
+def _times_differences(matrices: list[torch.Tensor], vectors: list[torch.Tensor]) -> list:
+    """``Σ_j H_ij (x_i − x_j)`` for each H [B, N, N] and each x [4, B, N]: ``x_i Σ_j H_ij − (H x)_i``
+    (one batched product per H for all x). A list per H of one [4, B, N] per x (a bare tensor for one x)."""
+    stacked = torch.cat(vectors).permute(1, 2, 0)  # [B, N, 4·len(vectors)]
+    out = []
+    for h in matrices:
+        hx = torch.bmm(h, stacked).permute(2, 0, 1)  # [4·len, B, N]
+        res = torch.cat(vectors) * h.sum(-1) - hx
+        parts = list(res.split(4))
+        out.append(parts if len(parts) > 1 else parts[0])
+    return out
+
+
+def _two_eta(x: torch.Tensor) -> torch.Tensor:
+    """2η shaped to multiply [4, (2,) B, N] tensors."""
+    return (2.0 * metric(x.dtype, x.device)).view(4, *[1] * (x.dim() - 1))
 
 
 def edge_mask(node_mask: torch.Tensor) -> torch.Tensor:
@@ -88,51 +176,59 @@ def edge_mask(node_mask: torch.Tensor) -> torch.Tensor:
     return node_mask.unsqueeze(-1) & node_mask.unsqueeze(-2) & ~eye
 
 
-def ccat(tensors: Sequence[torch.Tensor], dim: int) -> torch.Tensor:
-    """``torch.cat`` for complex tensors through their real views (PyTorch's real copy kernels are
-    about twice as fast as its complex ones here). ``dim`` must be negative."""
-    if dim >= 0:
-        raise ValueError("ccat takes a negative dim")
-    return torch.view_as_complex(torch.cat([torch.view_as_real(t) for t in tensors], dim=dim - 1))
+def lowered(x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """``scale · η x`` for node 4-vectors in the fast path's layout: Minkowski products with x become
+    plain sums over the 4-vector axis (axis 0)."""
+    return x * (scale * metric(x.dtype, x.device)).view(4, *[1] * (x.dim() - 1))
 
 
-def lowered(v: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
-    """``scale · η v`` for 4-vectors on axis -2 ([..., 4, C]): Minkowski products with v become plain
-    sums over that axis."""
-    return v * (scale * _metric(v.real.dtype, v.device)).view(4, 1)
+def _meeting_features(x: torch.Tensor) -> torch.Tensor:
+    """Node 4-vectors, real [4, B, N] or complex [4, 2, B, N], shaped to meet vector features
+    [4, 2, C, B, N]: [4, 1, 1, B, N] or [4, 2, 1, B, N]."""
+    return x[:, None, None] if x.dim() == 3 else x[:, :, None]
+
+
+def times_position(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``x_μ z_c`` per node: z [2, C, B, N], x real [4, B, N] or complex [4, 2, B, N] → [4, 2, C, B, N]."""
+    xm = _meeting_features(x)
+    return z * xm if x.dim() == 3 else cmul(z.unsqueeze(0), xm)
+
+
+def dot_position(x_low: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``Σ_μ x_low_μ w_μc`` per node: x_low as x in :func:`times_position`, w [4, 2, C, B, N] →
+    [2, C, B, N]."""
+    xm = _meeting_features(x_low)
+    return (w * xm if x_low.dim() == 3 else cmul(w, xm)).sum(0)
 
 
 def aggregate(f: torch.Tensor, g: torch.Tensor, widths: Sequence[int]) -> list[torch.Tensor]:
     """``Σ_j f_ij g_j`` per edge harmonic h, over the first ``widths[h]`` components of g: f real
-    [B, E, H, R, N, N], g complex [B, N, k, C] → complex [B, N, widths[h], C] for each h.
+    [B, E, H, R, N, N], g [k, 2, C, B, N] (k components, complex as planes) → [widths[h], 2, C, B, N]
+    for each h (a strided view of the product).
 
-    A real batched product on the (re, im) view of g; for complex f (R = 2) the two products are
-    recombined as ``Σ Re f g + i Σ Im f g``."""
-    batch, n, k, channels = g.shape
-    edge_channels, harmonics, parts = f.shape[1], f.shape[2], f.shape[3]
-    g_real = torch.view_as_real(g)  # [B, N, k, C, 2]
-    if edge_channels == 1 and parts == 1:  # the paper's case: one real f per harmonic, one product
-        prod = torch.bmm(f.reshape(batch, harmonics * n, n), g_real.reshape(batch, n, k * channels * 2))
-        prod = torch.view_as_complex(prod.view(batch, harmonics, n, k, channels, 2))
-        return [agg[:, :, :width] for agg, width in zip(prod.unbind(1), widths, strict=True)]
+    One real batched product per harmonic, over the components it needs only (the scalar harmonic reads
+    5 of the 10): per jet, the [rows, N] block of g times f^T, read in place. For complex f (R = 2)
+    the two products are recombined as ``Σ Re f g + i Σ Im f g``."""
+    _, _, channels, batch, n = g.shape
+    edge_channels, parts = f.shape[1], f.shape[3]
     out = []
     # unbind rather than index: its backward stacks the gradients instead of zero-filling f each time
     for width, f_h in zip(widths, f.unbind(2), strict=True):  # f_h: [B, E, R, N, N]
-        if edge_channels == 1:  # one edge function shared by all channels: one product per jet
-            rows = f_h.reshape(batch, parts * n, n)
-            prod = torch.bmm(rows, g_real[:, :, :width].reshape(batch, n, width * channels * 2))
-            prod = torch.view_as_complex(prod.view(batch, parts, n, width, channels, 2))
-        else:  # one edge function per channel: the channels become a batch axis of the product
-            cols = g_real[:, :, :width].permute(0, 3, 1, 2, 4).reshape(batch, channels, n, width * 2)
-            prod = torch.matmul(f_h.reshape(batch, channels, parts * n, n), cols)
-            prod = torch.view_as_complex(prod.view(batch, channels, parts, n, width, 2)).permute(
-                0, 2, 3, 4, 1
-            )
-        if parts == 1:
-            out.append(prod.squeeze(1))
-        else:
-            f_re, f_im = prod.unbind(1)
-            out.append(f_re + 1j * f_im)
+        if edge_channels == 1:  # one edge function shared by all channels: one product per part
+            rows = g[:width].reshape(width * 2 * channels, batch, n).transpose(0, 1)  # [B, rows, N]
+            prods = [
+                torch.bmm(rows, f_h[:, 0, r].transpose(1, 2)).transpose(0, 1).unflatten(0, (width, 2, channels))
+                for r in range(parts)
+            ]
+        else:  # one edge function per channel: (jet, channel) is the batch axis of the product
+            rows = g[:width].permute(3, 2, 0, 1, 4).reshape(batch, channels, width * 2, n)
+            prods = [
+                torch.matmul(rows, f_h[:, :, r].transpose(-1, -2))
+                .view(batch, channels, width, 2, n)
+                .permute(2, 3, 1, 0, 4)
+                for r in range(parts)
+            ]
+        out.append(prods[0] if parts == 1 else prods[0] + times_i(prods[1]))
     return out
 
 
@@ -209,57 +305,68 @@ class LMPLayer(nn.Module):
         node_mask: torch.Tensor | None,
         x_low: torch.Tensor | None = None,
     ) -> NodeFeatures:
-        """Fast path. ``x``: node 4-vectors [B, N, 4], real or complex; ``f``: this layer's edge weights
-        [B, E, H, R, N, N] (``self.edges(basis)``), zero on absent edges; ``x_low``: optionally
-        ``κ η x`` as [B, N, 4, 1] (the same for every layer of a stack, see :func:`lowered`).
+        """Fast path on complex features: :meth:`forward_real` between two changes of layout. ``x``:
+        node 4-vectors [B, N, 4], real or complex; ``x_low``: optionally ``κ η x`` as [B, N, 4, 1]."""
+        x = positions_of(x)
+        x_low = lowered(x, self.kappa.real) if x_low is None else positions_of(x_low[..., 0])
+        return self.forward_real(RealFeatures.of(feats), x, f, node_mask, x_low).complex()
+
+    def forward_real(
+        self,
+        feats: RealFeatures,
+        x: torch.Tensor,
+        f: torch.Tensor,
+        node_mask: torch.Tensor | None,
+        x_low: torch.Tensor,
+    ) -> RealFeatures:
+        """Fast path. ``feats``: complex features as real planes, jets and particles last; ``x``: node
+        4-vectors, real [4, B, N] or complex [4, 2, B, N]; ``x_low``: ``κ η x`` in the same layout (the
+        same for every layer of a stack, see :func:`lowered`); ``f``: this layer's edge weights
+        [B, E, H, R, N, N] (``self.edges(basis)``), zero on absent edges.
 
         Padded particles must carry zero features and zero 4-vectors (``LMPStack`` ensures it): they
         then send nothing (zero g_j) and receive nothing (zero rows of f), and stay zero."""
         if not self.fast_path_ok:
             raise RuntimeError("this layer carries irreps beyond scalars and vectors: use forward_general")
-        s, v = feats
-        kappa = self.kappa.real
-        xc = x.unsqueeze(-1)  # [B, N, 4, 1], broadcast over channels
-        if x_low is None:
-            x_low = lowered(xc, kappa)  # κ <x, w> = Σ_μ x_low_μ w_μ
-        s1 = s.unsqueeze(2)  # [B, N, 1, C]
+        s, v = feats  # [2, C, B, N], [4, 2, C, B, N]
         # per node j: s (1), v (4), s x (4), κ <x, v> (1)
-        g = ccat([s1, v, s1 * xc, (x_low * v).sum(2, keepdim=True)], dim=-2)  # [B, N, 10, C]
+        g = torch.cat([s.unsqueeze(0), v, times_position(s, x), dot_position(x_low, v).unsqueeze(0)])
         # the scalar harmonic needs Σ f s and Σ f v only, the vector harmonic all four sums
         summed = aggregate(f, g, [5 if h == SCALAR else 10 for h in self.edge_harmonics])
         scalar_parts = [s]
         vector_parts = [v]
         for harmonic, agg in zip(self.edge_harmonics, summed, strict=True):
             if harmonic == SCALAR:  # Σ_j f_ij s_j and Σ_j f_ij v_j
-                fs, fv = agg.split((1, 4), dim=2)
-                scalar_parts.append(fs.squeeze(2))
+                fs, fv = agg.split((1, 4))
+                scalar_parts.append(fs.squeeze(0))
                 vector_parts.append(fv)
             else:  # x_i (f s)_i - (f s x)_i and κ (<x_i, (f v)_i> - (f <x, v>)_i)
-                fs, fv, fsx, fxv = agg.split((1, 4, 4, 1), dim=2)
-                vector_parts.append(xc * fs - fsx)
-                scalar_parts.append((x_low * fv).sum(2) - fxv.squeeze(2))
+                fs, fv, fsx, fxv = agg.split((1, 4, 4, 1))
+                vector_parts.append(times_position(fs.squeeze(0), x) - fsx)
+                scalar_parts.append(dot_position(x_low, fv) - fxv.squeeze(0))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
-        sv = s1 * v
-        v_low = lowered(v, kappa)
-        scalar_parts += [s * s, (v_low * v).sum(2)]
+        sv = cmul(s.unsqueeze(0), v)
+        eta_kappa = self.kappa.real * metric(v.dtype, v.device)
+        scalar_parts += [csquare(s), (csquare(v) * eta_kappa.view(4, 1, 1, 1, 1)).sum(0)]
         vector_parts += [sv, sv]
-        v_out = self.mix[irrep_key(VECTOR)](ccat(vector_parts, dim=-1))
+        # the parts side by side on the channel axis, in the order of the mixing's input channels
+        v_out = self.mix[irrep_key(VECTOR)].real_forward(torch.cat(vector_parts, dim=-3))
         if SCALAR not in self.out_irreps:
-            return NodeFeatures(s.new_zeros(*s.shape[:2], 0), v_out)
-        s_out = self.mix[irrep_key(SCALAR)](ccat(scalar_parts, dim=-1))
+            return RealFeatures(s.new_zeros(2, 0, *s.shape[-2:]), v_out)
+        s_out = self.mix[irrep_key(SCALAR)].real_forward(torch.cat(scalar_parts, dim=-3))
         if self.scalar_mlp is not None:
-            s_out = self._apply_scalar_mlp(s_out)
+            s_out = self._apply_scalar_mlp(s_out.permute(2, 3, 1, 0)).permute(3, 2, 0, 1)
             if node_mask is not None:  # the MLP's biases would make padded scalars non-zero
-                s_out = s_out * node_mask.unsqueeze(-1).to(s_out.real.dtype)
-        return NodeFeatures(s_out, v_out)
+                s_out = s_out * node_mask.to(s_out.dtype)
+        return RealFeatures(s_out, v_out)
 
     def _apply_scalar_mlp(self, s: torch.Tensor) -> torch.Tensor:
-        """The optional MLP on the real and imaginary parts of the scalars of each node, [B, N, C]."""
+        """The optional MLP on the real and imaginary parts of the scalars of each node: s [B, N, C, 2]
+        (the MLP reads them as [B, N, 2C], (re, im) of channel 0 first)."""
         if self.scalar_mlp is None:
             return s
-        batch, n, channels = s.shape
-        out = self.scalar_mlp(torch.view_as_real(s).reshape(batch, n, 2 * channels))
-        return torch.view_as_complex(out.view(batch, n, channels, 2))
+        batch, n, channels, _ = s.shape
+        return self.scalar_mlp(s.reshape(batch, n, 2 * channels)).view(batch, n, channels, 2)
 
     # --------------------------------------------------------------------------------- general path
     def forward_general(
@@ -286,7 +393,8 @@ class LMPLayer(nn.Module):
         stacked = concatenate(own, message, cg_product(feats, feats, self.bound))
         out = {irrep: self.mix[irrep_key(irrep)].complex_forward(stacked[irrep]) for irrep in self.out_irreps}
         if self.scalar_mlp is not None and SCALAR in out:
-            out[SCALAR] = self._apply_scalar_mlp(out[SCALAR][..., 0].contiguous()).unsqueeze(-1)
+            scalars = torch.view_as_real(out[SCALAR][..., 0].contiguous())
+            out[SCALAR] = torch.view_as_complex(self._apply_scalar_mlp(scalars).contiguous()).unsqueeze(-1)
         if node_mask is not None:
             keep = node_mask.view(batch, n, 1, 1).to(f.dtype)  # padded particles stay exactly zero
             out = {irrep: t * keep for irrep, t in out.items()}
@@ -347,34 +455,42 @@ class LMPStack(nn.Module):
         return iter(self.layers)
 
     def edge_weights(self, x: torch.Tensor, edges: torch.Tensor) -> list[torch.Tensor]:
-        """Every layer's edge weights for node 4-vectors x [B, N, 4] and edge mask [B, N, N]."""
-        dist = pair_invariants(x)
+        """Every layer's edge weights for node 4-vectors x in the fast path's layout (real [4, B, N] or
+        complex [4, 2, B, N]) and edge mask [B, N, N]."""
+        dist = _pair_invariants(x)
         if self.bells is not None:
-            return edge_weights_of([layer.edges for layer in self.layers], self.bells(dist, edges))
+            return self.bells.edge_functions(dist, edges, [layer.edges for layer in self.layers])
         return [
-            edge_weights_of([layer.edges], bells(dist, edges))[0]
+            bells.edge_functions(dist, edges, [layer.edges])[0]
             for layer, bells in zip(self.layers, self.layer_bells, strict=True)
         ]
 
     def forward(
         self, feats: NodeFeatures, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
     ) -> NodeFeatures:
+        """Complex features and node 4-vectors: :meth:`forward_real` between two changes of layout."""
+        return self.forward_real(RealFeatures.of(feats), positions_of(x), edges, node_mask).complex()
+
+    def forward_real(
+        self, feats: RealFeatures, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
+    ) -> RealFeatures:
+        """The fast path: features as real planes, jets and particles last (:class:`RealFeatures`), node
+        4-vectors real [4, B, N] or complex [4, 2, B, N], edge mask [B, N, N], particle mask [B, N]
+        (None: every node is real)."""
         if node_mask is not None:  # padded particles: zero features and 4-vectors, whatever was stored
-            keep = node_mask.unsqueeze(-1)
             zero = torch.zeros((), dtype=feats.s.dtype, device=feats.s.device)
-            feats = NodeFeatures(
-                torch.where(keep, feats.s, zero), torch.where(keep.unsqueeze(-1), feats.v, zero)
-            )
-            x = torch.where(keep, x, torch.zeros((), dtype=x.dtype, device=x.device))
-        x_low = lowered(x.unsqueeze(-1), self.layers[0].kappa.real)
+            feats = RealFeatures(torch.where(node_mask, feats.s, zero), torch.where(node_mask, feats.v, zero))
+            x = torch.where(node_mask, x, zero)
+        x_low = lowered(x, self.layers[0].kappa.real)
         for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
-            feats = layer(feats, x, f, node_mask, x_low)
+            feats = layer.forward_real(feats, x, f, node_mask, x_low)
         return feats
 
     def forward_general(
         self, feats: Features, x: torch.Tensor, edges: torch.Tensor, node_mask: torch.Tensor | None
     ) -> Features:
-        for layer, f in zip(self.layers, self.edge_weights(x, edges), strict=True):
+        """The general path: canonical-basis features, node 4-vectors [B, N, 4] real or complex."""
+        for layer, f in zip(self.layers, self.edge_weights(positions_of(x), edges), strict=True):
             feats = layer.forward_general(feats, x, f, node_mask)
         return feats
 

@@ -3,8 +3,10 @@
 A map W ∈ ℂ^{C_out × C_in} with no bias commutes with the group action (which acts on the other axis),
 so it is the most general equivariant linear map between isotypic components (paper Eq. 5). The same
 weights serve both layouts: channels last ``[..., C]`` (the fast Cartesian path) and channels
-second to last ``[..., C, dim]`` (the general canonical path). Weights are stored as real and imaginary
-parts so that optimisers, initialisation and dtype casts treat them as ordinary real parameters.
+second to last ``[..., C, dim]`` (the general canonical path), and complex numbers held as real (re, im)
+planes ``[..., 2, C, B, N]`` (the fast path, :mod:`lgae.nn.complex_arith`), where W acts as one real
+matrix on the stacked planes. Weights are stored as real and imaginary parts so that optimisers, initialisation and
+dtype casts treat them as ordinary real parameters.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import math
 
 import torch
 from torch import nn
+
+from lgae.nn.complex_arith import contract
 
 
 class ComplexMix(nn.Module):
@@ -50,6 +54,27 @@ class ComplexMix(nn.Module):
             ``[..., C_out]``.
         """
         return torch.matmul(x, self.weight().T)
+
+    def real_matrix(self) -> torch.Tensor:
+        """W as the real [2 C_out, 2 C_in] matrix ``[[Re W, −Im W], [Im W, Re W]]`` acting on the stacked
+        (re, im) planes of x: ``(x_r, x_i) ↦ (Re W x_r − Im W x_i, Im W x_r + Re W x_i)``."""
+        w_re, w_im = self.weight_ri.unbind(-1)
+        return torch.cat([torch.cat([w_re, -w_im], dim=1), torch.cat([w_im, w_re], dim=1)], dim=0)
+
+    def real_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Complex as real planes (:mod:`lgae.nn.complex_arith`): ``[..., 2, C_in, B, N] ->
+        [..., 2, C_out, B, N]``."""
+        *lead, _, _, batch, n = x.shape
+        out = contract(self.real_matrix(), x.reshape(*lead, 2 * self.in_channels, batch * n))
+        return out.view(*lead, 2, self.out_channels, batch, n)
+
+    def real_input_forward(self, x: torch.Tensor) -> torch.Tensor:
+        """A real input: ``[..., C_in, B, N] -> [..., 2, C_out, B, N]`` (the planes of ``W x``; no zero
+        imaginary part is multiplied)."""
+        *lead, _, batch, n = x.shape
+        matrix = self.weight_ri.permute(2, 0, 1).reshape(2 * self.out_channels, self.in_channels)
+        out = contract(matrix, x.reshape(*lead, self.in_channels, batch * n))
+        return out.view(*lead, 2, self.out_channels, batch, n)
 
     def complex_forward(self, x: torch.Tensor) -> torch.Tensor:
         """Channels second to last (features of an irrep).
