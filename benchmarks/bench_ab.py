@@ -34,10 +34,17 @@ ROOT = HERE.parent
 class Worker:
     """One ``bench_lgae_step.py --serve`` process on one checkout's library."""
 
-    def __init__(self, name: str, checkout: Path, threads: int, clock: str, compiled: bool) -> None:
+    def __init__(
+        self, name: str, checkout: Path, threads: int, clock: str, compiled: bool, env: dict | None = None
+    ) -> None:
         self.name = name
         self.compiled = compiled
-        env = {**os.environ, "PYTHONPATH": str(checkout / "src"), "OMP_NUM_THREADS": str(threads)}
+        env = {
+            **os.environ,
+            **(env or {}),
+            "PYTHONPATH": str(checkout / "src"),
+            "OMP_NUM_THREADS": str(threads),
+        }
         command = [sys.executable, str(HERE / "bench_lgae_step.py"), "--serve", "--threads", str(threads)]
         command += ["--clock", clock]
         self.process = subprocess.Popen(
@@ -70,7 +77,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--base", type=Path, help="another checkout (e.g. a worktree of c349b3d)")
-    parser.add_argument("--variants", nargs="+", default=None, choices=["base", "eager", "compiled"])
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=None,
+        help="base, eager, compiled (any name starting with 'compiled' compiles; see --env)",
+    )
     parser.add_argument("--models", nargs="+", default=["lgae-min-max", "lgae-mix"])
     parser.add_argument("--dtype", nargs="+", default=["float64", "float32"], choices=["float64", "float32"])
     parser.add_argument("--batch", nargs="+", type=int, default=[64, 256])
@@ -81,12 +93,31 @@ def main() -> None:
     parser.add_argument("--clock", default="wall", choices=["wall", "cpu"])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--markdown", action="store_true", help="also print a table")
+    parser.add_argument(
+        "--env",
+        nargs="+",
+        default=[],
+        metavar="VARIANT:NAME=VALUE",
+        help="an environment variable for one variant's worker (e.g. compiled:OMP_PROC_BIND=true)",
+    )
     args = parser.parse_args()
     variants = args.variants or (["base", "eager", "compiled"] if args.base else ["eager", "compiled"])
     if "base" in variants and args.base is None:
         parser.error("the variant 'base' needs --base CHECKOUT")
+    envs: dict[str, dict[str, str]] = {}
+    for item in args.env:
+        variant, _, assignment = item.partition(":")
+        name, _, value = assignment.partition("=")
+        envs.setdefault(variant, {})[name] = value
     workers = [
-        Worker(name, args.base if name == "base" else ROOT, args.threads, args.clock, name == "compiled")
+        Worker(
+            name,
+            args.base if name == "base" else ROOT,
+            args.threads,
+            args.clock,
+            name.startswith("compiled"),
+            envs.get(name),
+        )
         for name in variants
     ]
     configs = [(m, d, b) for m in args.models for d in args.dtype for b in args.batch]

@@ -38,6 +38,7 @@ import torch
 from tqdm.auto import tqdm
 
 import lgae
+from lgae.compiling import compile_model
 from lgae.data.preprocess import ProcessedJets, load_classes, read_attrs
 from lgae.errors import ConfigError, DataError, LGAEError
 from lgae.io import atomic_path, atomic_paths, write_json
@@ -472,8 +473,14 @@ def train(
     stop_after_epochs: int | None = None,
     progress: bool = True,
     model_builder: Callable[[TrainSettings], JetAutoencoder] | None = None,
+    compile: bool = False,
 ) -> dict[str, Any]:
     """Train (or resume) one run and write ``model.pt``, ``history.csv`` and ``meta.json``.
+
+    ``compile`` runs the model through ``torch.compile`` where it can (:mod:`lgae.compiling`; eagerly,
+    with the reason logged, where it cannot). Like the device, it is how a run is computed, not what
+    it computes: the numbers agree with an eager run to rounding, and a run resumed in the mode it was
+    interrupted in continues bit for bit. ``meta.json`` records the mode and the compile time.
 
     ``model_builder`` replaces :func:`build_model`, so that another implementation (the authors' LGAE in
     ``benchmarks/fidelity``) trains with this very loop, data, loss and stopping rule; ``meta.json``
@@ -492,6 +499,7 @@ def train(
     started = time.time()
     model = (model_builder or build_model)(settings).to(dev)  # hyperparameters checked here, before the data
     check_model_runs(model, settings)
+    compiled = compile_model(model, compile)
     _check_writable(paths.out_dir)
     train_jets = load_classes(paths.data_dir, settings.background, "train")
     valid_jets = load_classes(paths.data_dir, settings.background, "valid")
@@ -632,6 +640,7 @@ def train(
         "data": data,
         "resumed_from_epoch": resumed_from,
         "epochs_this_call": epochs_this_call,
+        "compile": compiled.as_dict(),
     }
     return _finish(settings, paths, model, best_model, state, dev, started, len(train_p4), len(valid_p4), run)
 
@@ -707,6 +716,7 @@ def _finish(
         "data": run["data"],
         "device": str(device),
         "threads": torch.get_num_threads(),
+        "compile": run["compile"],
         "seconds_this_call": time.time() - started,
         "seconds_training": sum(h["epoch_seconds"] for h in state["history"]),
         "versions": {

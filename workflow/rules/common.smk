@@ -133,11 +133,12 @@ def train_options(wildcards):
     min_improvement = f"--min-improvement {minimum} " if minimum else ""
     minutes = settings["max_minutes"]
     max_minutes = f"--max-minutes {minutes} " if minutes is not None else ""
+    compile_flag = "--compile " if TRAIN.get("compile") else ""
     return (
         f"{loss} --dtype {settings['dtype']} --hyperparameters '{hyper}' --lr {settings['lr']} "
         f"--betas {settings['betas'][0]} {settings['betas'][1]} --weight-decay {settings['weight_decay']} "
         f"--batch-size {settings['batch_size']} --max-epochs {settings['max_epochs']} "
-        f"--patience {settings['patience']} {min_improvement}{max_minutes}"
+        f"--patience {settings['patience']} {min_improvement}{max_minutes}{compile_flag}"
         f"--device {TRAIN['device']} --background {' '.join(settings['background'])}"
     )
 

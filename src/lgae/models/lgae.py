@@ -36,7 +36,7 @@ from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_to_canonical
 from lgae.group.tensor_product import Features
 from lgae.models.base import TABLE_FEATURES_PER_PARTICLE, JetAutoencoder
 from lgae.models.registry import register
-from lgae.nn.lmp import LMPStack, NodeFeatures, RealFeatures, edge_mask, mdot
+from lgae.nn.lmp import LMPStack, NodeFeatures, RealFeatures, mdot
 from lgae.nn.mixing import ComplexMix
 
 Aggregation = Literal["min-max", "mix", "mean"]
@@ -96,6 +96,9 @@ class LGAE(JetAutoencoder):
         input_normalisation: InputNormalisation = "none",
     ) -> None:
         super().__init__(num_particles)
+        # i ≠ j for every pair of slots: a constant of the model rather than an index computation in the
+        # step, which a compiled loop could not vectorise (not saved with the weights)
+        self.register_buffer("distinct_pairs", ~torch.eye(num_particles, dtype=torch.bool), persistent=False)
         if aggregation not in ("min-max", "mix", "mean"):
             raise ValueError(f"aggregation must be 'min-max', 'mix' or 'mean', got {aggregation!r}")
         if latent_vectors < 1 or latent_scalars < 0:
@@ -251,7 +254,8 @@ class LGAE(JetAutoencoder):
             self.encoder_input_s.real_input_forward(s_in),
             self.encoder_input_v.real_input_forward(x.unsqueeze(1)),
         )
-        s, v = self._run(self.encoder, feats, x, edge_mask(mask), mask)
+        edges = mask.unsqueeze(-1) & mask.unsqueeze(-2) & self.distinct_pairs  # edge_mask(mask)
+        s, v = self._run(self.encoder, feats, x, edges, mask)
         return (*self._aggregate(s, v, mask), jet_scale)
 
     def _decode_real(
@@ -272,7 +276,7 @@ class LGAE(JetAutoencoder):
         feats = RealFeatures(
             self.decoder_input_s.real_forward(s_in), self.decoder_input_v.real_forward(q.unsqueeze(2))
         )
-        edges = edge_mask(torch.ones(batch, n, dtype=torch.bool, device=q.device))
+        edges = self.distinct_pairs.expand(batch, n, n)
         _, v = self._run(self.decoder, feats, q, edges, None)
         out = self.to_output.real_forward(v)[:, :, 0]  # [4, 2, B, N]
         p4 = out[:, 0] if self.real_output == "real" else out[:, 0] + out[:, 1]

@@ -42,15 +42,6 @@ def times_i(a: torch.Tensor) -> torch.Tensor:
     return torch.stack([-ai, ar], dim=PLANES)
 
 
-def cmodulus(a: torch.Tensor) -> torch.Tensor:
-    """``|a|`` (the planes axis removed) with a zero-safe gradient: 0, a subgradient, where ``a = 0``,
-    instead of the NaN of √ at 0."""
-    squared = (a * a).sum(PLANES)
-    positive = squared > 0
-    safe = torch.where(positive, squared, torch.ones_like(squared))
-    return torch.where(positive, torch.sqrt(safe), torch.zeros_like(squared))
-
-
 def contract(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """``y[..., o, m] = Σ_k M[o, k] x[..., k, m]``: a small matrix (1–40 columns) on the channel axis of
     x, with any number of leading axes and m the flattened jets and particles."""
@@ -83,8 +74,13 @@ class _Contract(torch.autograd.Function):
         return grad_matrix, grad_x
 
 
+#: a contraction over at most this many channels is a fused sum of products when compiled; over more (the
+#: latent mixing of Mix aggregation: 2 N C channels) the loop would be scalar, and a matrix product wins
+FUSED_CHANNELS = 64
+
+
 def _apply(matrix: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    if torch.compiler.is_compiling():
+    if torch.compiler.is_compiling() and matrix.shape[1] <= FUSED_CHANNELS:
         return (matrix.unsqueeze(-1) * x.unsqueeze(-3)).sum(-2)
     if x.dim() == 2:
         return matrix @ x

@@ -55,7 +55,9 @@ class LorentzianBells(nn.Module):
         flat = _EdgeFunctions.apply(dist, mask, self.widths_squared(), torch.cat(matrices))  # [A, B, N, N]
         parts = flat.split([m.shape[0] for m in matrices])
         return [
-            part.unflatten(0, (layer.num_channels, layer.num_harmonics, layer.parts)).permute(3, 0, 1, 2, 4, 5)
+            part.unflatten(0, (layer.num_channels, layer.num_harmonics, layer.parts)).permute(
+                3, 0, 1, 2, 4, 5
+            )
             for part, layer in zip(parts, layers, strict=True)
         ]
 
@@ -75,7 +77,9 @@ class _EdgeFunctions(torch.autograd.Function):
     ) -> torch.Tensor:
         batch, n, _ = dist.shape
         d = dist.reshape(1, -1)
-        u = mask.reshape(1, -1) / torch.addcmul(torch.ones((), dtype=d.dtype, device=d.device), widths2[:, None], d)
+        u = mask.reshape(1, -1) / torch.addcmul(
+            torch.ones((), dtype=d.dtype, device=d.device), widths2[:, None], d
+        )
         ctx.save_for_backward(d, u, widths2, weight)
         ctx.shape = (batch, n)
         return (weight @ u).view(weight.shape[0], batch, n, n)

@@ -40,7 +40,7 @@ from torch import nn
 from lgae.group.clebsch_gordan import coupling_constant_scalar_from_vectors
 from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_to_canonical
 from lgae.group.tensor_product import Features, cg_product, concatenate, product_multiplicities
-from lgae.nn.complex_arith import cmodulus, cmul, csquare, times_i
+from lgae.nn.complex_arith import cmul, csquare, times_i
 from lgae.nn.edge import EdgeWeights, LorentzianBells
 from lgae.nn.mixing import ComplexMix
 
@@ -130,7 +130,7 @@ class _PairInvariants(torch.autograd.Function):
         b = xi.unsqueeze(-1) - xi.unsqueeze(-2)
         w_re = torch.tensordot(eta, (a - b) * (a + b), dims=1)
         w_im = torch.tensordot(2.0 * eta, a * b, dims=1)
-        d = torch.hypot(w_re, w_im)
+        d = torch.sqrt(w_re * w_re + w_im * w_im)  # not hypot: |w| ≪ 1e150, and √ vectorises
         ctx.save_for_backward(x, w_re, w_im, d)
         return d
 
@@ -201,27 +201,30 @@ def dot_position(x_low: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return (w * xm if x_low.dim() == 3 else cmul(w, xm)).sum(0)
 
 
-def aggregate(f: torch.Tensor, g: torch.Tensor, widths: Sequence[int]) -> list[torch.Tensor]:
-    """``Σ_j f_ij g_j`` per edge harmonic h, over the first ``widths[h]`` components of g: f real
-    [B, E, H, R, N, N], g [k, 2, C, B, N] (k components, complex as planes) → [widths[h], 2, C, B, N]
+def aggregate(f: torch.Tensor, g: torch.Tensor, spans: Sequence[tuple[int, int]]) -> list[torch.Tensor]:
+    """``Σ_j f_ij g_j`` per edge harmonic h, over the components ``spans[h] = (start, stop)`` of g: f real
+    [B, E, H, R, N, N], g [k, 2, C, B, N] (k components, complex as planes) → [stop − start, 2, C, B, N]
     for each h (a strided view of the product).
 
-    One real batched product per harmonic, over the components it needs only (the scalar harmonic reads
-    5 of the 10): per jet, the [rows, N] block of g times f^T, read in place. For complex f (R = 2)
-    the two products are recombined as ``Σ Re f g + i Σ Im f g``."""
+    One real batched product per harmonic, over the components it needs only: per jet, the [rows, N]
+    block of g times f^T, read in place. For complex f (R = 2) the two products are recombined as
+    ``Σ Re f g + i Σ Im f g``."""
     _, _, channels, batch, n = g.shape
     edge_channels, parts = f.shape[1], f.shape[3]
     out = []
     # unbind rather than index: its backward stacks the gradients instead of zero-filling f each time
-    for width, f_h in zip(widths, f.unbind(2), strict=True):  # f_h: [B, E, R, N, N]
+    for (start, stop), f_h in zip(spans, f.unbind(2), strict=True):  # f_h: [B, E, R, N, N]
+        width = stop - start
         if edge_channels == 1:  # one edge function shared by all channels: one product per part
-            rows = g[:width].reshape(width * 2 * channels, batch, n).transpose(0, 1)  # [B, rows, N]
+            rows = g[start:stop].reshape(width * 2 * channels, batch, n).transpose(0, 1)  # [B, rows, N]
             prods = [
-                torch.bmm(rows, f_h[:, 0, r].transpose(1, 2)).transpose(0, 1).unflatten(0, (width, 2, channels))
+                torch.bmm(rows, f_h[:, 0, r].transpose(1, 2))
+                .transpose(0, 1)
+                .unflatten(0, (width, 2, channels))
                 for r in range(parts)
             ]
         else:  # one edge function per channel: (jet, channel) is the batch axis of the product
-            rows = g[:width].permute(3, 2, 0, 1, 4).reshape(batch, channels, width * 2, n)
+            rows = g[start:stop].permute(3, 2, 0, 1, 4).reshape(batch, channels, width * 2, n)
             prods = [
                 torch.matmul(rows, f_h[:, :, r].transpose(-1, -2))
                 .view(batch, channels, width, 2, n)
@@ -287,7 +290,11 @@ class LMPLayer(nn.Module):
             norm=message_norm,
             complex_valued=complex_edges,
         )
-        self.fast_path_ok = set(self.in_irreps) <= {SCALAR, VECTOR} and produced == {SCALAR, VECTOR}
+        self.fast_path_ok = (
+            set(self.in_irreps) <= {SCALAR, VECTOR}
+            and produced == {SCALAR, VECTOR}
+            and VECTOR in self.out_irreps
+        )
         self.kappa = coupling_constant_scalar_from_vectors()
         if self.kappa.imag != 0.0:
             raise RuntimeError(f"unexpected complex CG coupling {self.kappa}")
@@ -329,30 +336,42 @@ class LMPLayer(nn.Module):
         if not self.fast_path_ok:
             raise RuntimeError("this layer carries irreps beyond scalars and vectors: use forward_general")
         s, v = feats  # [2, C, B, N], [4, 2, C, B, N]
-        # per node j: s (1), v (4), s x (4), κ <x, v> (1)
-        g = torch.cat([s.unsqueeze(0), v, times_position(s, x), dot_position(x_low, v).unsqueeze(0)])
-        # the scalar harmonic needs Σ f s and Σ f v only, the vector harmonic all four sums
-        summed = aggregate(f, g, [5 if h == SCALAR else 10 for h in self.edge_harmonics])
+        scalars_out = SCALAR in self.out_irreps
+        vector_harmonic = VECTOR in self.edge_harmonics
+        # per node j, in this order: v (4), s (1), s x (4), κ <x, v> (1); the last only where the vector
+        # harmonic feeds output scalars. Every harmonic reads a contiguous run of them: the scalar one
+        # Σ f v (and Σ f s for output scalars), the vector one Σ f s and Σ f s x (and Σ f v, Σ f <x, v>)
+        parts = [v, s.unsqueeze(0)]
+        if vector_harmonic:
+            parts.append(times_position(s, x))
+            if scalars_out:
+                parts.append(dot_position(x_low, v).unsqueeze(0))
+        g = torch.cat(parts)
+        spans = {SCALAR: (0, 5) if scalars_out else (0, 4), VECTOR: (0, 10) if scalars_out else (4, 9)}
+        summed = aggregate(f, g, [spans[h] for h in self.edge_harmonics])
         scalar_parts = [s]
         vector_parts = [v]
         for harmonic, agg in zip(self.edge_harmonics, summed, strict=True):
-            if harmonic == SCALAR:  # Σ_j f_ij s_j and Σ_j f_ij v_j
-                fs, fv = agg.split((1, 4))
-                scalar_parts.append(fs.squeeze(0))
-                vector_parts.append(fv)
+            if harmonic == SCALAR:  # Σ_j f_ij v_j and Σ_j f_ij s_j
+                vector_parts.append(agg[:4])
+                if scalars_out:
+                    scalar_parts.append(agg[4])
             else:  # x_i (f s)_i - (f s x)_i and κ (<x_i, (f v)_i> - (f <x, v>)_i)
-                fs, fv, fsx, fxv = agg.split((1, 4, 4, 1))
+                if scalars_out:
+                    fv, fs, fsx, fxv = agg.split((4, 1, 4, 1))
+                    scalar_parts.append(dot_position(x_low, fv) - fxv.squeeze(0))
+                else:
+                    fs, fsx = agg.split((1, 4))
                 vector_parts.append(times_position(fs.squeeze(0), x) - fsx)
-                scalar_parts.append(dot_position(x_low, fv) - fxv.squeeze(0))
         # self-interaction F_i ⊗ F_i, pairs in order (S,S), (S,V), (V,S), (V,V)
-        sv = cmul(s.unsqueeze(0), v)
+        # (S,V) and (V,S) are both s v: mixed once by the sum of their two blocks of W
+        vector_parts.append(cmul(s.unsqueeze(0), v))
+        v_out = self.mix[irrep_key(VECTOR)].real_forward(torch.cat(vector_parts, dim=-3), merge_last=True)
+        if not scalars_out:
+            return RealFeatures(s.new_zeros(2, 0, *s.shape[-2:]), v_out)
         eta_kappa = self.kappa.real * metric(v.dtype, v.device)
         scalar_parts += [csquare(s), (csquare(v) * eta_kappa.view(4, 1, 1, 1, 1)).sum(0)]
-        vector_parts += [sv, sv]
         # the parts side by side on the channel axis, in the order of the mixing's input channels
-        v_out = self.mix[irrep_key(VECTOR)].real_forward(torch.cat(vector_parts, dim=-3))
-        if SCALAR not in self.out_irreps:
-            return RealFeatures(s.new_zeros(2, 0, *s.shape[-2:]), v_out)
         s_out = self.mix[irrep_key(SCALAR)].real_forward(torch.cat(scalar_parts, dim=-3))
         if self.scalar_mlp is not None:
             s_out = self._apply_scalar_mlp(s_out.permute(2, 3, 1, 0)).permute(3, 2, 0, 1)

@@ -55,17 +55,27 @@ class ComplexMix(nn.Module):
         """
         return torch.matmul(x, self.weight().T)
 
-    def real_matrix(self) -> torch.Tensor:
+    def real_matrix(self, merge_last: int = 0) -> torch.Tensor:
         """W as the real [2 C_out, 2 C_in] matrix ``[[Re W, −Im W], [Im W, Re W]]`` acting on the stacked
-        (re, im) planes of x: ``(x_r, x_i) ↦ (Re W x_r − Im W x_i, Im W x_r + Re W x_i)``."""
-        w_re, w_im = self.weight_ri.unbind(-1)
+        (re, im) planes of x: ``(x_r, x_i) ↦ (Re W x_r − Im W x_i, Im W x_r + Re W x_i)``.
+
+        ``merge_last = b``: the last two blocks of b input channels read the same input, so W's two
+        blocks are summed (``W_1 y + W_2 y = (W_1 + W_2) y``), and the matrix has 2 b columns fewer."""
+        w = self.weight_ri
+        if merge_last:
+            w = torch.cat(
+                [w[:, : -2 * merge_last], w[:, -2 * merge_last : -merge_last] + w[:, -merge_last:]], 1
+            )
+        w_re, w_im = w.unbind(-1)
         return torch.cat([torch.cat([w_re, -w_im], dim=1), torch.cat([w_im, w_re], dim=1)], dim=0)
 
-    def real_forward(self, x: torch.Tensor) -> torch.Tensor:
+    def real_forward(self, x: torch.Tensor, merge_last: bool = False) -> torch.Tensor:
         """Complex as real planes (:mod:`lgae.nn.complex_arith`): ``[..., 2, C_in, B, N] ->
-        [..., 2, C_out, B, N]``."""
-        *lead, _, _, batch, n = x.shape
-        out = contract(self.real_matrix(), x.reshape(*lead, 2 * self.in_channels, batch * n))
+        [..., 2, C_out, B, N]``. ``merge_last``: x lacks the last block of input channels, a copy of
+        the block before it (see :meth:`real_matrix`)."""
+        *lead, _, channels, batch, n = x.shape
+        matrix = self.real_matrix(self.in_channels - channels if merge_last else 0)
+        out = contract(matrix, x.reshape(*lead, 2 * channels, batch * n))
         return out.view(*lead, 2, self.out_channels, batch, n)
 
     def real_input_forward(self, x: torch.Tensor) -> torch.Tensor:
