@@ -1,21 +1,26 @@
-"""Forward + backward time of the authors' LGAE against ours, on the same batch in the same process.
+"""One training step of the authors' LGAE against ours, on the same batch, side by side in one process.
 
-What it measures: one training step without the optimiser update (encoder forward, decoder forward, an
-MSE loss of the reconstruction against the input 4-momenta, backward) on one batch of 64 jets with 30
+What it measures: one training step (encoder forward, decoder forward, an MSE loss of the reconstruction
+against the input 4-momenta, backward, and an Adam update with lr 1e-3) on one batch of 64 jets with 30
 particle slots of which 25 are real (the rest zero-padded), massless particles at TeV scale (the synthetic
 jets of ``bench_lgae_step.jets``), each jet divided by its largest |p^μ| as the authors' training loop does
-(outside the timed region). float64, 2 threads, CPU. Compared, on that one batch:
+(outside the timed region). float64, 2 threads, CPU. The implementations take turns, ``--repeats``
+steps each per round for ``--rounds`` rounds, so that a change of the machine's load falls on all of
+them; the speed-up is the median over rounds of the paired ratios (and the ratio of the medians).
+Compared, on that one batch:
 
 - the authors' ``LGNEncoder`` + ``LGNDecoder`` (zichunhao/lgn-autoencoder at 66620d0) with the paper's
   ``main.py`` settings: channels 3 3 4 4 / 4 4 3 3, maxdim 2, 10 basis functions, scalar MLP width 6 and
   depth 6, one latent scalar, τ_(1/2,1/2) = 4 for "min&max" and 9 for "mix", real output = Re + Im (their
   ``--get-real-method sum``). Their parameter counts are 62,976 and 65,336;
-- ours: ``lgae.models.build("lgae-min-max", latent_vectors=4)`` and ``build("lgae-mix", latent_vectors=9)``.
+- ours: ``lgae.models.build("lgae-min-max", latent_vectors=4)`` and ``build("lgae-mix", latent_vectors=9)``,
+  called as training calls them (``model(p4, mask)``), eagerly (``ours``) and through ``torch.compile``
+  (``ours-compiled``, :mod:`lgae.compiling`; its compile time is reported, not timed in the steps).
 
-Each model gets ``--warmup`` untimed steps then ``--repeats`` timed ones; one JSON line per model (median
-and min of the step, its split into encoder forward / decoder forward + loss / backward, parameter
-counts) and one per configuration with the speed-up (theirs / ours). ``--profile`` also prints the top
-operators of one step of their models to stderr.
+Each implementation gets ``--warmup`` untimed steps first; one JSON line per implementation (median and
+min of the step, its split into forward / backward + update, parameter counts) and one per configuration
+with the speed-ups (theirs / ours). ``--profile`` also prints the top operators of one step of their
+models to stderr.
 
 The reference code is not part of this repository and is never copied into it; it is imported, read-only,
 from the clone given on the command line (no bytecode is written into it)::
@@ -45,12 +50,13 @@ from typing import Any
 import torch
 
 from bench_lgae_step import jets
+from lgae.compiling import compile_model
 from lgae.models import build
 
 REFERENCE_COMMIT = "66620d0"
 CONFIGS = (("min&max", "lgae-min-max", 4), ("mix", "lgae-mix", 9))
 
-Step = Callable[[], tuple[float, float, float, torch.Tensor]]
+Step = Callable[[], tuple[float, float, torch.Tensor]]
 
 
 def load_reference(repo: str | None) -> tuple[type, type, str]:
@@ -145,45 +151,31 @@ def count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def make_step(
-    encode: Callable[[], Any], decode: Callable[[Any], torch.Tensor], target: torch.Tensor, params: list
-) -> Step:
-    """One forward + backward; returns (encoder, decoder + loss, backward) seconds and the loss."""
+def make_step(forward: Callable[[], torch.Tensor], target: torch.Tensor, params: list) -> Step:
+    """One training step; returns (forward + loss, backward + Adam update) seconds and the loss."""
+    optimizer = torch.optim.Adam(params, lr=1e-3)
 
-    def step() -> tuple[float, float, float, torch.Tensor]:
-        for p in params:
-            p.grad = None
+    def step() -> tuple[float, float, torch.Tensor]:
+        optimizer.zero_grad(set_to_none=True)
         t0 = time.perf_counter()
-        latent = encode()
+        loss = torch.mean((forward() - target) ** 2)
         t1 = time.perf_counter()
-        loss = torch.mean((decode(latent) - target) ** 2)
-        t2 = time.perf_counter()
         loss.backward()
-        t3 = time.perf_counter()
-        return t1 - t0, t2 - t1, t3 - t2, loss.detach()
+        optimizer.step()
+        t2 = time.perf_counter()
+        return t1 - t0, t2 - t1, loss.detach()
 
     return step
 
 
-def measure(step: Step, params: list, warmup: int, repeats: int) -> dict[str, Any]:
-    splits = []
-    for i in range(warmup + repeats):
-        result = step()
-        if i >= warmup:
-            splits.append(result[:3])
-    loss = result[3]
+def summary(splits: list[tuple[float, float]], loss: torch.Tensor, params: list) -> dict[str, Any]:
     totals = [sum(s) for s in splits]
-
-    def med(k: int) -> float:
-        return 1e3 * statistics.median(s[k] for s in splits)
-
     return {
         "median_ms": 1e3 * statistics.median(totals),
         "min_ms": 1e3 * min(totals),
-        "encoder_fwd_median_ms": med(0),
-        "decoder_fwd_loss_median_ms": med(1),
-        "backward_median_ms": med(2),
-        "repeats": repeats,
+        "forward_loss_median_ms": 1e3 * statistics.median(s[0] for s in splits),
+        "backward_update_median_ms": 1e3 * statistics.median(s[1] for s in splits),
+        "steps": len(splits),
         "loss": float(loss),
         "finite": bool(torch.isfinite(loss))
         and all(torch.isfinite(p.grad).all() for p in params if p.grad is not None),
@@ -205,11 +197,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--reference-repo", help="path to a clone of zichunhao/lgn-autoencoder (66620d0)")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=2, help="steps of each implementation per round")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--profile", action="store_true", help="print their top operators to stderr")
+    parser.add_argument(
+        "--ours", nargs="+", default=["eager", "compiled"], choices=["eager", "compiled"], help="our modes"
+    )
     parser.add_argument(
         "--ours-scalar-mlp-depth", type=int, default=None, help="override our scalar_mlp_depth (theirs: 6)"
     )
@@ -238,60 +234,87 @@ def main() -> None:
     )
 
     for map_to_latent, name, latent in CONFIGS:
+        runs: dict[str, dict[str, Any]] = {}
         torch.manual_seed(0)
         encoder, decoder = reference_models(encoder_cls, decoder_cls, map_to_latent, latent)
         params = [*encoder.parameters(), *decoder.parameters()]
 
-        def their_decode(latent_features: Any, decoder: torch.nn.Module = decoder) -> torch.Tensor:
-            out = decoder(latent_features)  # (2, B, N, 4): real and imaginary parts
+        def their_forward(
+            encoder: torch.nn.Module = encoder, decoder: torch.nn.Module = decoder
+        ) -> torch.Tensor:
+            out = decoder(encoder({"p4": p4, "labels": labels}))  # (2, B, N, 4): real and imaginary parts
             return out[0] + out[1]  # their --get-real-method sum
 
-        their_step = make_step(
-            lambda encoder=encoder: encoder({"p4": p4, "labels": labels}), their_decode, p4, params
-        )
-        theirs = measure(their_step, params, args.warmup, args.repeats)
-        theirs = {
-            "impl": "reference",
-            "model": map_to_latent,
-            "latent_vectors": latent,
-            "parameters": count(encoder) + count(decoder),
-            "encoder_parameters": count(encoder),
-            "decoder_parameters": count(decoder),
-            **theirs,
+        runs["reference"] = {
+            "step": make_step(their_forward, p4, params),
+            "params": params,
+            "info": {
+                "impl": "reference",
+                "model": map_to_latent,
+                "latent_vectors": latent,
+                "parameters": count(encoder) + count(decoder),
+                "encoder_parameters": count(encoder),
+                "decoder_parameters": count(decoder),
+            },
         }
-        print(json.dumps(theirs), flush=True)
-        if args.profile:
-            profile(their_step, f"reference {map_to_latent} τ={latent}")
-
-        torch.manual_seed(0)
         options: dict[str, Any] = {"latent_vectors": latent}
         if args.ours_scalar_mlp_depth is not None:
             options["scalar_mlp_depth"] = args.ours_scalar_mlp_depth
-        model = build(name, **options).double()
-        params = list(model.parameters())
-        target = model.target(p4, mask)
-        our_step = make_step(lambda model=model: model.encode(p4, mask), model.decode, target, params)
-        ours = measure(our_step, params, args.warmup, args.repeats)
-        ours = {
-            "impl": "lgae",
-            "model": name,
-            "latent_vectors": latent,
-            "parameters": model.num_parameters(),
-            "path": model.path,
-            **{k: v for k, v in options.items() if k != "latent_vectors"},
-            **ours,
-        }
-        print(json.dumps(ours), flush=True)
-        print(
-            json.dumps(
-                {
-                    "comparison": f"{map_to_latent} τ={latent}",
-                    "speedup_median": theirs["median_ms"] / ours["median_ms"],
-                    "speedup_min": theirs["min_ms"] / ours["min_ms"],
-                }
-            ),
-            flush=True,
-        )
+        for mode in args.ours:
+            torch.manual_seed(0)
+            model = build(name, **options).double()
+            info: dict[str, Any] = {"impl": "lgae" if mode == "eager" else "lgae-compiled", "model": name}
+            if mode == "compiled":
+                report = compile_model(model)
+                info["compile"] = report
+            target = model.target(p4, mask)
+            runs[info["impl"]] = {
+                "step": make_step(lambda model=model: model(p4, mask), target, list(model.parameters())),
+                "params": list(model.parameters()),
+                "info": {
+                    **info,
+                    "latent_vectors": latent,
+                    "parameters": model.num_parameters(),
+                    "path": model.path,
+                    **{k: v for k, v in options.items() if k != "latent_vectors"},
+                },
+            }
+        for run in runs.values():  # warm-up (and compilation), untimed
+            for _ in range(args.warmup):
+                run["last"] = run["step"]()[2]
+            run["splits"], run["round_medians"] = [], []
+        for _ in range(args.rounds):
+            for run in runs.values():
+                splits = []
+                for _ in range(args.repeats):
+                    *times, run["last"] = run["step"]()
+                    splits.append(tuple(times))
+                run["splits"] += splits
+                run["round_medians"].append(statistics.median(sum(s) for s in splits))
+        for run in runs.values():
+            info = dict(run["info"])
+            if "compile" in info:
+                info["compile"] = info["compile"].as_dict()
+            run["summary"] = {**info, **summary(run["splits"], run["last"], run["params"])}
+            print(json.dumps(run["summary"]), flush=True)
+        theirs = runs["reference"]
+        for impl, run in runs.items():
+            if impl == "reference":
+                continue
+            paired = [t / o for t, o in zip(theirs["round_medians"], run["round_medians"], strict=True)]
+            print(
+                json.dumps(
+                    {
+                        "comparison": f"{map_to_latent} τ={latent}: reference / {impl}",
+                        "speedup_median_of_rounds": statistics.median(paired),
+                        "speedup_of_medians": theirs["summary"]["median_ms"] / run["summary"]["median_ms"],
+                        "speedup_min": theirs["summary"]["min_ms"] / run["summary"]["min_ms"],
+                    }
+                ),
+                flush=True,
+            )
+        if args.profile:
+            profile(theirs["step"], f"reference {map_to_latent} τ={latent}")
 
 
 if __name__ == "__main__":

@@ -110,6 +110,28 @@ def test_resume_after_interruption_is_bit_exact(processed_jets_dir, tmp_path, mo
     assert len(losses) == 4
 
 
+@pytest.mark.slow
+def test_compiled_training_resumes_bit_exact(processed_jets_dir, tmp_path):
+    """With torch.compile (lgae.compiling), an interrupted and resumed run ends with the weights and
+    losses of an uninterrupted one, bit for bit: every call compiles the same kernels again."""
+    straight = TrainPaths(processed_jets_dir, tmp_path / "straight")
+    meta = train(_settings(), straight, device="cpu", progress=False, compile=True)
+    assert meta["compile"]["active"], meta["compile"]
+    assert meta["compile"]["seconds"] > 0
+    interrupted = TrainPaths(processed_jets_dir, tmp_path / "interrupted")
+    train(_settings(), interrupted, device="cpu", stop_after_epochs=2, progress=False, compile=True)
+    resumed = train(_settings(), interrupted, device="cpu", progress=False, compile=True)
+    assert (resumed["resumed_from_epoch"], resumed["epochs"]) == (2, 4)
+    assert _same_weights(straight.model, interrupted.model)
+    rows = [[r["train_loss"], r["valid_loss"]] for r in csv.DictReader(straight.history.open())]
+    assert rows == [[r["train_loss"], r["valid_loss"]] for r in csv.DictReader(interrupted.history.open())]
+    # and the compiled numbers are the eager ones to rounding, not another training
+    eager = TrainPaths(processed_jets_dir, tmp_path / "eager")
+    train(_settings(), eager, device="cpu", progress=False)
+    eager_rows = [[r["train_loss"], r["valid_loss"]] for r in csv.DictReader(eager.history.open())]
+    assert np.allclose(np.array(rows, dtype=float), np.array(eager_rows, dtype=float), rtol=1e-9, atol=0)
+
+
 def test_killed_process_resumes_to_the_same_weights(processed_jets_dir, tmp_path):
     """A `lgae train` killed with SIGKILL mid-run continues from its checkpoint when run again."""
     args = [
