@@ -19,11 +19,11 @@ sums over j reduce to batched matrix products with the edge weights::
 
 so nothing of size [B, N, N, C, 4] is ever formed. Both paths give the same numbers (tested to 1e-12).
 
-The fast path computes in real arithmetic, each complex number held as its (re, im) pair on a last axis
-of size 2 (:mod:`lgae.nn.complex_arith`): no complex dtype, so that ``torch.compile`` can fuse it, and
-each complex channel mixing is one real matrix product (``ComplexMix.real_forward``). Layouts, channels
-last: scalars [B, N, C, 2], Cartesian vectors [B, N, 4, C, 2] (:class:`RealFeatures`), node 4-vectors
-real [B, N, 4] (encoder) or complex [B, N, 4, 2] (decoder), edge weights real [B, E, H, R, N, N] (E = 1
+The fast path computes in real arithmetic, each complex tensor held as its real and imaginary planes
+(:mod:`lgae.nn.complex_arith`): no complex dtype, so that ``torch.compile`` can fuse it, and each complex
+channel mixing is one real matrix product (``ComplexMix.real_forward``). Layouts, jets and particles
+last: scalars [2, C, B, N], Cartesian vectors [4, 2, C, B, N] (:class:`RealFeatures`), node 4-vectors
+real [4, B, N] (encoder) or complex [4, 2, B, N] (decoder), edge weights real [B, E, H, R, N, N] (E = 1
 edge function shared by the channels, or E = C, one per channel; R = 1 for real edge functions, 2 for
 complex ones, real and imaginary part on axis 3). The complex :class:`NodeFeatures` are the interface
 of ``forward`` (tests, the general path); the model calls ``forward_real`` throughout.
