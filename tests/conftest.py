@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,23 @@ def processed_jets_dir(generated_raw_dir: Path, tmp_path_factory: pytest.TempPat
     for jet_class in CLASSES:
         preprocess_class(generated_raw_dir / f"{jet_class}.hdf5", out, jet_class, seed=42, source="pythia")
     return out
+
+
+@pytest.fixture(scope="session")
+def import_scripts():
+    """Imports a study's scripts as they import each other (from their folder), under names that do not
+    stay in ``sys.modules``: two studies both have a ``plan.py`` and a ``summarise.py``, and one test
+    process (an xdist worker) may import both."""
+    return _import_scripts
+
+
+def _import_scripts(folder: Path, *names: str) -> dict[str, object]:
+    saved = {name: sys.modules.pop(name) for name in names if name in sys.modules}
+    sys.path.insert(0, str(folder))
+    try:
+        return {name: importlib.import_module(name) for name in names}
+    finally:
+        sys.path.remove(str(folder))
+        for name in names:
+            sys.modules.pop(name, None)
+        sys.modules.update(saved)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
@@ -27,13 +26,9 @@ EXPERIMENT = Path(__file__).resolve().parents[1] / "benchmarks" / "anomaly"
 
 
 @pytest.fixture(scope="module")
-def experiment():
+def experiment(import_scripts):
     """controls, physics, plan and summarise, imported as the DAG runs them (from their folder)."""
-    sys.path.insert(0, str(EXPERIMENT))
-    try:
-        yield {name: importlib.import_module(name) for name in ("controls", "physics", "plan", "summarise")}
-    finally:
-        sys.path.remove(str(EXPERIMENT))
+    return import_scripts(EXPERIMENT, "controls", "physics", "plan", "summarise")
 
 
 def _synthetic_raw(path: Path, n_jets: int, seed: int, prongs: int) -> None:

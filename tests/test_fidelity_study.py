@@ -3,7 +3,6 @@ merge the runs here with the record of earlier sessions."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 from pathlib import Path
@@ -16,10 +15,10 @@ STUDY = Path(__file__).resolve().parents[1] / "benchmarks" / "fidelity"
 
 
 @pytest.fixture
-def study(monkeypatch: pytest.MonkeyPatch):
+def study(import_scripts):
     """plan and summarise, imported as the study's scripts import each other (from their folder)."""
-    monkeypatch.syspath_prepend(str(STUDY))
-    return importlib.import_module("plan"), importlib.import_module("summarise")
+    scripts = import_scripts(STUDY, "plan", "summarise")
+    return scripts["plan"], scripts["summarise"]
 
 
 @pytest.fixture

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.decomposition import PCA
-from threadpoolctl import threadpool_limits
 from torch import nn
 
 from lgae.data.images import DEFAULT_MAX_R, DEFAULT_NPIX, image_jet_features, jet_images_from_p4
@@ -409,25 +408,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-r", type=float, default=DEFAULT_MAX_R, help="image half-width (the CNNAE's)")
     parser.add_argument("--mlp-max-epochs", type=int, default=MLPSettings.max_epochs)
     parser.add_argument("--mlp-patience", type=int, default=MLPSettings.patience)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (results depend on it)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (results depend on it); numpy's BLAS (the PCA) follows OMP_NUM_THREADS, which the DAG sets",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     torch.set_num_threads(args.threads)
     try:
-        with threadpool_limits(args.threads):  # numpy's and scipy's BLAS too (the PCA), not torch's only
-            run_control(
-                args.control,
-                args.latent,
-                args.data_dir,
-                args.out_dir,
-                args.fraction,
-                args.seed,
-                args.classes,
-                args.background,
-                args.npix,
-                args.max_r,
-                MLPSettings(max_epochs=args.mlp_max_epochs, patience=args.mlp_patience),
-            )
+        run_control(
+            args.control,
+            args.latent,
+            args.data_dir,
+            args.out_dir,
+            args.fraction,
+            args.seed,
+            args.classes,
+            args.background,
+            args.npix,
+            args.max_r,
+            MLPSettings(max_epochs=args.mlp_max_epochs, patience=args.mlp_patience),
+        )
     except LGAEError as exc:  # a missing or damaged input, a wrong argument: the message says the fix
         print(f"controls.py: error: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,7 @@ differently): a run resumed in another mode continues correctly but not bit for 
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import shutil
 import time
@@ -59,9 +60,8 @@ def unavailable_reason(device: torch.device) -> str | None:
         if not any(shutil.which(cc) for cc in ("g++", "c++", "clang++")):
             return "no C++ compiler on PATH (inductor's CPU code needs g++ or clang++)"
     elif device.type == "cuda":
-        try:
-            import triton  # noqa: F401
-        except ImportError:
+        # triton comes with torch's CUDA builds, not with us: probed, not imported
+        if importlib.util.find_spec("triton") is None:
             return "triton is not installed (inductor's GPU code needs it)"
     else:
         return f"no compiled code for device type {device.type!r}"
