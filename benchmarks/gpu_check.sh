@@ -37,6 +37,8 @@ allowed() {
 if [ "$QUICK" = 1 ]; then BATCHES="64"; REPEATS=5; JETS=300; else BATCHES="64 256 1024"; REPEATS=10; JETS=1000; fi
 THREADS=$([ "$DEVICE" = cpu ] && echo 2 || echo 4)
 stamp() { echo "== $(( SECONDS - START )) s: $*"; }
+# what a stage's exit status means: timeout's 124 is the budget, not a bug
+outcome() { [ "$1" = 124 ] && echo "stopped at its time limit" || echo "failed (exit $1)"; }
 
 stamp "environment"
 "$PY" - "$DEVICE" <<'EOF' | tee "$OUT/environment.txt"
@@ -66,7 +68,7 @@ for mode in eager compiled; do
     reserve=$([ "$mode" = eager ] && echo 240 || echo 150)
     timeout "$(allowed 150 "$reserve")" "$PY" "$ROOT/benchmarks/bench_lgae_step.py" --device "$DEVICE" --threads "$THREADS" \
         --dtype float32 float64 --batch $BATCHES --repeats "$REPEATS" --warmup 3 $flag \
-        >> "$OUT/steps.jsonl" 2> "$OUT/steps_$mode.log" || echo "step benchmark ($mode) failed: $OUT/steps_$mode.log"
+        >> "$OUT/steps.jsonl" 2> "$OUT/steps_$mode.log" || echo "step benchmark ($mode) $(outcome $?): $OUT/steps_$mode.log"
 done
 
 stamp "two epochs of every model"
@@ -104,7 +106,7 @@ for spec in "lgae-min-max 4" "lgae-mix 9" "lgae-mix-compiled 9" "gnnae-jl 55" "g
     cap=$([ -n "$flag" ] && echo 180 || echo 60)  # a compiled run first compiles two graphs (~1 min each on a CPU)
     timeout "$(allowed "$cap" 15)" "$PY" -m lgae train --model "$model" --latent "$2" --data-dir "$OUT/data/processed" \
         --out-dir "$OUT/train/$1" --max-epochs 2 --batch-size 256 --dtype float32 --device "$DEVICE" \
-        --threads "$THREADS" --no-progress $flag > "$OUT/train_$1.log" 2>&1 || echo "lgae train $1 failed: $OUT/train_$1.log"
+        --threads "$THREADS" --no-progress $flag > "$OUT/train_$1.log" 2>&1 || echo "lgae train $1 $(outcome $?): $OUT/train_$1.log"
 done
 
 stamp "table"
@@ -128,7 +130,7 @@ print("|---|---|---|---|---|")
 for run in sorted((out / "train").glob("*")):
     history, meta = run / "history.csv", run / "meta.json"
     if not history.exists():
-        print(f"| {run.name} | failed | | | |")
+        print(f"| {run.name} | failed or stopped at its time limit (train_{run.name}.log) | | | |")
         continue
     epochs = list(csv.DictReader(history.open()))
     compiled = json.loads(meta.read_text()).get("compile", {}).get("active", False)
