@@ -59,6 +59,9 @@ def dangling_links(page: Path, repo: Path = REPO) -> list[str]:
         resolved = (page.parent / path).resolve() if path else page
         if not resolved.is_relative_to(repo):
             problems.append(f"{target}: outside the repository")
+        elif page.is_relative_to(repo / "docs") and not resolved.is_relative_to(repo / "docs"):
+            # mkdocs builds the site from docs/ alone, and its strict build refuses such a link
+            problems.append(f"{target}: outside docs/, the site's source (name the file in a code span)")
         elif not resolved.is_file():
             problems.append(f"{target}: no such file")
         elif anchor and resolved.suffix == ".md" and anchor not in _anchors(resolved):
@@ -84,11 +87,13 @@ def test_the_link_check_catches_what_it_should(tmp_path: Path) -> None:
     (repo / "docs" / "index.md").write_text("# Home\n")
     (repo / "docs" / "running.md").write_text("# Running\n\n## The quick run (`config/quick.yaml`)\n")
     (tmp_path / "outside.md").write_text("# Outside\n")
+    (repo / "README.md").write_text("# Readme\n")
     page = repo / "docs" / "page.md"
     page.write_text(
         "# A heading\n[ok](index.md) [ok](#a-heading) [ok](running.md#the-quick-run-configquickyaml)\n"
         "[web](https://x.org/y) [gone](missing.md) [out](../../outside.md) [abs](/etc/hosts)\n"
         "[anchor](index.md#nowhere) `[code](missing2.md)`\n```\n[fenced](missing3.md)\n```\n"
+        "[repo, not site](../README.md)\n"
     )
     problems = dangling_links(page, repo)
     assert [p.split(":")[0] for p in problems] == [
@@ -96,7 +101,9 @@ def test_the_link_check_catches_what_it_should(tmp_path: Path) -> None:
         "../../outside.md",
         "/etc/hosts",
         "index.md#nowhere",
+        "../README.md",
     ]
+    assert not dangling_links(repo / "README.md", repo)  # outside docs/, a page may link anywhere in the repo
 
 
 def test_every_page_of_the_site_is_in_its_navigation() -> None:
