@@ -31,18 +31,13 @@ from lgae.errors import LGAEError
 from lgae.evaluation.anomaly import anomaly_metrics
 from lgae.io import write_json
 from lgae.jets import jet_features
-from lgae.lorentz import wrap_phi
+from lgae.lorentz import ptetaphi_from_p4, wrap_phi
 
 #: reference name -> what it is (the sign makes a higher value more signal-like)
 REFERENCES = {"mass": "jet mass", "tau21": "−τ21", "tau32": "−τ32"}
 #: the kT radius of the exclusive subjets: larger than any angle within a jet, so that no particle is
 #: merged with the beam before N subjets remain
 EXCLUSIVE_KT_RADIUS = 2.0
-
-
-def _pt_eta_phi(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    pt = np.hypot(px, py)
-    return pt, np.arcsinh(pz / np.where(pt > 0, pt, 1.0)), np.arctan2(py, px)
 
 
 def nsubjettiness(p4: np.ndarray, mask: np.ndarray, n_max: int = 3) -> np.ndarray:
@@ -63,7 +58,7 @@ def nsubjettiness(p4: np.ndarray, mask: np.ndarray, n_max: int = 3) -> np.ndarra
     sequence = fastjet.ClusterSequence(
         particles, fastjet.JetDefinition(fastjet.kt_algorithm, EXCLUSIVE_KT_RADIUS)
     )
-    pt, eta, phi = _pt_eta_phi(real[:, 1], real[:, 2], real[:, 3])
+    pt, eta, phi = ptetaphi_from_p4(real)
     owner = np.repeat(np.arange(len(p4)), counts)
     total_pt = np.bincount(owner, weights=pt, minlength=len(p4))
     taus = np.zeros((len(p4), n_max))
@@ -72,11 +67,11 @@ def nsubjettiness(p4: np.ndarray, mask: np.ndarray, n_max: int = 3) -> np.ndarra
             warnings.filterwarnings("ignore", message="dcut and exclusive jets")
             axes = sequence.exclusive_jets_up_to(n)  # a jet of fewer than n particles: all of them
         n_axes = ak.to_numpy(ak.num(axes))
-        flat = {k: ak.to_numpy(ak.flatten(axes[k])) for k in ("px", "py", "pz")}
-        _, axis_eta, axis_phi = _pt_eta_phi(flat["px"], flat["py"], flat["pz"])
+        axes_p4 = np.stack([ak.to_numpy(ak.flatten(axes[k])) for k in ("E", "px", "py", "pz")], axis=-1)
+        _, axis_eta, axis_phi = ptetaphi_from_p4(axes_p4)
         padded_eta = np.full((len(p4), n), np.nan)
         padded_phi = np.full((len(p4), n), np.nan)
-        slot = np.arange(len(flat["px"])) - np.repeat(np.cumsum(n_axes) - n_axes, n_axes)
+        slot = np.arange(len(axes_p4)) - np.repeat(np.cumsum(n_axes) - n_axes, n_axes)
         jet = np.repeat(np.arange(len(p4)), n_axes)
         padded_eta[jet, slot], padded_phi[jet, slot] = axis_eta, axis_phi
         d_eta = eta[:, None] - padded_eta[owner]
