@@ -50,7 +50,7 @@ from lgae.evaluation.predict import (
     write_predictions,
 )
 from lgae.io import write_json
-from lgae.jets import absolute_p4, jet_features, relative_coordinates, sanitize_p4
+from lgae.jets import absolute_p4, jet_features, nonnegative_pt, relative_coordinates, sanitize_p4
 from lgae.losses import reconstruction_loss
 from lgae.names import CLASSES
 from lgae.seeding import derive_seed
@@ -107,8 +107,7 @@ def list_output_to_p4(
     if coordinates == "p4":
         return sanitize_p4(output, mask)
     _, jet_pt, jet_eta, jet_phi = relative_coordinates(p4, mask)
-    rel = torch.cat([output[..., :1].clamp(min=0), output[..., 1:]], dim=-1)
-    return absolute_p4(rel, jet_pt, jet_eta, jet_phi, mask)
+    return absolute_p4(nonnegative_pt(output), jet_pt, jet_eta, jet_phi, mask)
 
 
 def images(
@@ -262,8 +261,7 @@ def list_predictions(
     recon = list_output_to_p4(output, coordinates, p4, mask)
     relative = None
     if coordinates == "relative":
-        clamped = torch.cat([output[..., :1].clamp(min=0), output[..., 1:]], dim=-1)
-        relative = sanitize_p4(clamped, mask).numpy().astype(np.float32)
+        relative = sanitize_p4(nonnegative_pt(output), mask).numpy().astype(np.float32)
     return Predictions(
         **_common(jets, attrs),
         recon_jet_features=_features(recon, mask),

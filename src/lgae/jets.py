@@ -119,6 +119,19 @@ def relative_coordinates(
     return rel, jet_pt, jet_eta, jet_phi
 
 
+def nonnegative_pt(rel: torch.Tensor) -> torch.Tensor:
+    """Relative coordinates with a negative ``pt_rel`` set to 0: a reconstruction in relative
+    coordinates (the GNNAE's) read as particles, which cannot have negative pT.
+
+    Args:
+        rel: ``[..., 3]`` (pt_rel, eta_rel, phi_rel).
+
+    Returns:
+        The same shape; η_rel and φ_rel as given.
+    """
+    return torch.cat([rel[..., :1].clamp(min=0), rel[..., 1:]], dim=-1)
+
+
 def absolute_p4(
     rel: torch.Tensor,
     jet_pt: torch.Tensor,
@@ -129,7 +142,8 @@ def absolute_p4(
     """Massless ``(E, px, py, pz)`` from relative coordinates and a jet axis.
 
     The inverse of [`relative_coordinates`][lgae.jets.relative_coordinates] for massless particles.
-    ``pt_rel`` is used as given (callers that want to forbid negative pT clamp it first).
+    ``pt_rel`` is used as given (callers that want to forbid negative pT pass it through
+    [`nonnegative_pt`][lgae.jets.nonnegative_pt] first).
 
     Args:
         rel: ``[B, N, 3]`` (pt_rel, eta_rel, phi_rel).

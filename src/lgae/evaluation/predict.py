@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 from lgae.data.preprocess import ProcessedJets
 from lgae.errors import DataError
 from lgae.io import atomic_path
-from lgae.jets import jet_features, sanitize_p4
+from lgae.jets import jet_features, nonnegative_pt, sanitize_p4
 from lgae.losses import emd, reconstruction_loss
 from lgae.models.base import JetAutoencoder
 from lgae.names import CLASSES
@@ -167,8 +167,8 @@ def predict_class(
                 recon = sanitize_p4(recon, mask)
                 keep("recon_p4", _numpy(recon).astype(np.float32))
                 if model.output_space == "relative":
-                    relative = torch.cat([output[..., :1].clamp(min=0), output[..., 1:]], dim=-1)
-                    keep("recon_relative", _numpy(sanitize_p4(relative, mask)).astype(np.float32))
+                    relative = sanitize_p4(nonnegative_pt(output), mask)
+                    keep("recon_relative", _numpy(relative).astype(np.float32))
                 keep("recon_jet_features", _features(recon, mask))
                 for name in PARTICLE_SCORES:
                     score = reconstruction_loss(

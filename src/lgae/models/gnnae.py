@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lgae.jets import absolute_p4, relative_coordinates
+from lgae.jets import absolute_p4, nonnegative_pt, relative_coordinates
 from lgae.models.base import JetAutoencoder
 from lgae.models.registry import register
 from lgae.nn.mpnn import MPNNLayer
@@ -157,8 +157,7 @@ class GNNAE(JetAutoencoder):
             ``[B, N, 4]``.
         """
         _, jet_pt, jet_eta, jet_phi = relative_coordinates(p4, mask)
-        rel = torch.cat([output[..., :1].clamp(min=0), output[..., 1:]], dim=-1)
-        return absolute_p4(rel, jet_pt, jet_eta, jet_phi, self._output_mask(output, mask))
+        return absolute_p4(nonnegative_pt(output), jet_pt, jet_eta, jet_phi, self._output_mask(output, mask))
 
     def _output_mask(self, output: torch.Tensor, mask: torch.Tensor) -> torch.Tensor | None:
         """Which output slots are particles (JL: all of them; PL: the input's real ones)."""
