@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from lgae.cli import main as lgae_main
 from lgae.data.jetnet_format import write_raw
-from lgae.data.preprocess import load_processed, preprocess_class
+from lgae.data.preprocess import load_processed, preprocess_class, split_sizes
 from lgae.errors import ConfigError
 from lgae.evaluation.predict import read_predictions
 from lgae.lorentz import p4_from_ptetaphi
@@ -260,3 +260,10 @@ def test_the_dry_run_of_the_tiny_config_plans_every_job(tmp_path):
     assert "--jet-radius 0.8 --match-dr 0.6 --detector none" in result.stdout
     assert "--detector cms --workers 1" in result.stdout
     assert "--particle-level-out" in result.stdout
+
+
+def test_the_plans_split_sizes_are_the_pipelines(experiment):
+    """plan.py keeps its own copy (standard library only, for the Snakefile); it must round as preprocess."""
+    for n_jets in (1, 7, 99, 1250, 20000):
+        for fractions in ([0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.6, 0.2, 0.2], [0.35, 0.35, 0.3]):
+            assert experiment["plan"].split_sizes(n_jets, fractions) == split_sizes(n_jets, fractions)
