@@ -15,7 +15,7 @@ min_version("9.0")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lgae import names  # noqa: E402
-from lgae.config import check_files, validate  # noqa: E402
+from lgae.pipeline.config import check_files, validate  # noqa: E402
 
 # The paper's configuration, unless the user gives their own: a --configfile alone decides what runs
 # (it must be complete, the schema says so), it is not merged onto this one. --config key=value

@@ -18,8 +18,8 @@ import time
 import numpy as np
 import torch
 
+from lgae.group.lorentz import p4_from_ptetaphi
 from lgae.jets import ptetaphi
-from lgae.lorentz import p4_from_ptetaphi
 from lgae.losses import emd
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from lgae.train import TrainPaths, TrainSettings, train
+from lgae.pipeline.training import TrainPaths, TrainSettings, train
 
 LATENTS = {"lgae-min-max": 4, "lgae-mix": 9, "gnnae-jl": 55, "gnnae-pl": 2, "cnnae": 55}
 

@@ -4,7 +4,7 @@ Setting (issues 3 and 27): jets of 30 slots with 25 real particles (``jets``), L
 loss) and LGAE-Mix τ=9 (MSE), float64 and float32, 2 threads, CPU unless ``--device`` says otherwise.
 Every figure is the median over ``--repeats`` steps after ``--warmup`` untimed ones; ``per_jet_us`` is
 the median divided by the batch size. With ``--compile`` the model runs through ``torch.compile``
-(``lgae.compiling``) and ``compile_s`` is the first step's time less the median step: the compile cost.
+(``lgae.pipeline.compiling``) and ``compile_s`` is the first step's time less the median step: the compile cost.
 
 It uses nothing but ``lgae.models.build`` and ``lgae.losses.reconstruction_loss``, so that
 ``bench_ab.py`` can time an older checkout of the library with it (``--compile`` needs this one).
@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 import lgae
-from lgae import lorentz
+from lgae.group import lorentz
 from lgae.losses import reconstruction_loss
 from lgae.models import build
 
@@ -74,7 +74,7 @@ def training_step(
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     mode = {"compiled": False}
     if compiled:
-        from lgae.compiling import compile_model  # only in checkouts that have it
+        from lgae.pipeline.compiling import compile_model  # only in checkouts that have it
 
         report = compile_model(model)
         mode = {"compiled": report.active, "compile_note": report.reason}
@@ -197,7 +197,7 @@ def main() -> None:
         choices=list(CLOCKS),
         help="wall time, or the process's CPU time (steadier on a shared machine with one thread)",
     )
-    parser.add_argument("--compile", action="store_true", help="through torch.compile (lgae.compiling)")
+    parser.add_argument("--compile", action="store_true", help="through torch.compile (lgae.pipeline.compiling)")
     parser.add_argument("--profile", action="store_true", help="print the top operators to stderr")
     parser.add_argument("--rows", type=int, default=25, help="rows of the profile")
     parser.add_argument("--serve", action="store_true", help="answer requests on stdin (bench_ab.py)")

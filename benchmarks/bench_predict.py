@@ -25,11 +25,11 @@ import h5py
 import numpy as np
 import torch
 
-from lgae.data.preprocess import load_processed
 from lgae.losses import emd
 from lgae.models import build
 from lgae.models.io import save_model
 from lgae.names import CLASSES
+from lgae.pipeline.data.preprocess import load_processed
 
 
 def _tile(source: Path, target: Path, n_jets: int) -> None:

@@ -15,7 +15,7 @@ Compared, on that one batch:
   ``--get-real-method sum``). Their parameter counts are 62,976 and 65,336;
 - ours: ``lgae.models.build("lgae-min-max", latent_vectors=4)`` and ``build("lgae-mix", latent_vectors=9)``,
   called as training calls them (``model(p4, mask)``), eagerly (``ours``) and through ``torch.compile``
-  (``ours-compiled``, :mod:`lgae.compiling`; its compile time is reported, not timed in the steps).
+  (``ours-compiled``, :mod:`lgae.pipeline.compiling`; its compile time is reported, not timed in the steps).
 
 Each implementation gets ``--warmup`` untimed steps first; one JSON line per implementation (median and
 min of the step, its split into forward / backward + update, parameter counts) and one per configuration
@@ -50,8 +50,8 @@ from typing import Any
 import torch
 
 from bench_lgae_step import jets
-from lgae.compiling import compile_model
 from lgae.models import build
+from lgae.pipeline.compiling import compile_model
 
 REFERENCE_COMMIT = "66620d0"
 CONFIGS = (("min&max", "lgae-min-max", 4), ("mix", "lgae-mix", 9))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check of issue 27, one script of at most 8 minutes on one GPU:
-#   1. the CUDA tests (tests/test_cuda.py, the CUDA test of tests/models/test_lgae.py);
+#   1. the CUDA tests (tests/workflow/test_cuda.py, the CUDA test of tests/models/test_lgae.py);
 #   2. the LGAE step benchmark (bench_lgae_step.py: forward, loss, backward, Adam) in float32 and
 #      float64, eager and compiled, batch 64, 256 and 1024;
 #   3. two epochs of every model through `lgae train` on synthetic jets (no Pythia needed);
@@ -60,7 +60,7 @@ EOF
 stamp "CUDA tests"
 # the project's pytest options name plugins this machine may lack: give ours explicitly
 (cd "$ROOT" && timeout "$(allowed 150 330)" "$PY" -m pytest -o addopts="" -p no:cacheprovider --import-mode=importlib -q \
-    tests/test_cuda.py "tests/models/test_lgae.py::test_runs_on_cuda" 2>&1 | tail -15) | tee "$OUT/tests.txt"
+    tests/workflow/test_cuda.py "tests/models/test_lgae.py::test_runs_on_cuda" 2>&1 | tail -15) | tee "$OUT/tests.txt"
 
 stamp "step benchmarks (eager, then compiled)"
 for mode in eager compiled; do
@@ -77,9 +77,9 @@ stamp "two epochs of every model"
 import sys
 from pathlib import Path
 import numpy as np
-from lgae import lorentz
-from lgae.data.jetnet_format import write_raw
-from lgae.data.preprocess import preprocess_class
+from lgae.group import lorentz
+from lgae.pipeline.data.jetnet_format import write_raw
+from lgae.pipeline.data.preprocess import preprocess_class
 out, n = Path(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 for jet_class in ("g", "q"):

@@ -86,13 +86,13 @@ GENERATED_CHUNK_SIZE = 150
 def generated_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory holding ``g.hdf5 ... z.hdf5``: 300 Pythia jets per class in the JetNet layout.
 
-    Made once per session with :func:`lgae.data.generate.generate_class` (default physics settings, MPI
+    Made once per session with :func:`lgae.pipeline.data.generate.generate_class` (default physics settings, MPI
     on, fixed seed, two chunks per class, two worker processes): about 10 s on two cores. The number of
     jets, the seed and every setting are in each file's attributes. Needs the ``gen`` extra.
     """
     require_gen()
-    from lgae.data.generate import GenerationSettings, generate_class
-    from lgae.data.jetnet_format import CLASSES
+    from lgae.pipeline.data.generate import GenerationSettings, generate_class
+    from lgae.pipeline.data.jetnet_format import CLASSES
 
     out = tmp_path_factory.mktemp("generated_raw")
     settings = GenerationSettings(seed=GENERATED_SEED, chunk_size=GENERATED_CHUNK_SIZE)
@@ -104,8 +104,8 @@ def generated_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def processed_jets_dir(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The generated jets preprocessed as the pipeline does (all five classes, 60/20/20, seed 42)."""
-    from lgae.data.jetnet_format import CLASSES
-    from lgae.data.preprocess import preprocess_class
+    from lgae.pipeline.data.jetnet_format import CLASSES
+    from lgae.pipeline.data.preprocess import preprocess_class
 
     out = tmp_path_factory.mktemp("processed")
     for jet_class in CLASSES:

@@ -5,9 +5,9 @@ in the ``jetnet`` extra, installed in a numpy-1 environment of its own (``envs/c
 ``.ci/run`` builds it and runs these tests with ``LGAE_REQUIRE_JETNET=1``, under which a missing jetnet
 fails instead of skipping). Checked here against jetnet and energyflow on the same jets:
 
-- jetnet's loader reads the JetNet-layout files that ``lgae.data.jetnet_format`` writes (the generator's
+- jetnet's loader reads the JetNet-layout files that ``lgae.pipeline.data.jetnet_format`` writes (the generator's
   output), feature for feature, with its class labels and its seeded shuffle;
-- the absolute 4-momenta of preprocessing (``lgae.data.preprocess.absolute_p4``), the relative
+- the absolute 4-momenta of preprocessing (``lgae.pipeline.data.preprocess.absolute_p4``), the relative
   coordinates and the jet features (``lgae.jets``) equal jetnet's ``utils``;
 - the exact EMD (POT, ``lgae.losses.emd``) equals energyflow's ``emd.emd``.
 """
@@ -21,9 +21,9 @@ import pytest
 import torch
 
 from lgae import jets as lgae_jets
-from lgae.data.jetnet_format import RawJets, read_raw, write_raw
-from lgae.data.preprocess import GEV_PER_TEV, absolute_p4
 from lgae.losses import emd
+from lgae.pipeline.data.jetnet_format import RawJets, read_raw, write_raw
+from lgae.pipeline.data.preprocess import GEV_PER_TEV, absolute_p4
 
 pytestmark = pytest.mark.jetnet
 

@@ -95,7 +95,7 @@ def test_every_core_dependency_is_used_by_the_package_or_the_workflow() -> None:
 USED_AS_TOOLS = {
     "pytest-xdist": ("pyproject.toml", "-n auto"),
     "snakemake-executor-plugin-slurm": ("workflow/profiles/slurm/config.yaml", "executor: slurm"),
-    "snakefmt": ("tests/test_workflow.py", '["snakefmt", "--check"'),
+    "snakefmt": ("tests/workflow/test_workflow.py", '["snakefmt", "--check"'),
     "ruff": ("pyproject.toml", "[tool.ruff]"),
 }
 

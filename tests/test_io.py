@@ -124,7 +124,7 @@ def test_json_with_a_key_given_twice_is_refused(tmp_path):
 def test_every_yaml_file_of_the_project_reads_strictly():
     """The configs, the schema, the paper's numbers and the study's config: none has a key twice (the
     schema had one, `additionalProperties` of `models`, whose first value was silently dropped)."""
-    from lgae.paper import NUMBERS_PATH
+    from lgae.paper.published import NUMBERS_PATH
 
     root = Path(__file__).resolve().parents[1]
     files = [

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lgae.errors import ConfigError
-from lgae.lorentz import p4_from_ptetaphi
+from lgae.group.lorentz import p4_from_ptetaphi
 from lgae.losses import (
     LOSSES,
     ReconstructionLoss,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a throwaway single-node SLURM cluster on this machine, to run workflow/profiles/slurm for real
-# (tests/test_slurm.py, or by hand). Debian 12 / Ubuntu, as root, on a machine that is not part of a
+# (tests/workflow/test_slurm.py, or by hand). Debian 12 / Ubuntu, as root, on a machine that is not part of a
 # real cluster.
 #
 #   LGAE_SLURM_DIR=/tmp/lgae-slurm .ci/slurm/start.sh        ...        LGAE_SLURM_DIR=/tmp/lgae-slurm .ci/slurm/stop.sh

@@ -38,10 +38,14 @@ import torch
 from sklearn.decomposition import PCA
 from torch import nn
 
-from lgae.data.images import DEFAULT_MAX_R, DEFAULT_NPIX, image_jet_features, jet_images_from_p4
-from lgae.data.preprocess import ProcessedJets, load_classes, load_processed, read_attrs
 from lgae.errors import ConfigError, DataError, LGAEError
-from lgae.evaluation.predict import (
+from lgae.io import write_json
+from lgae.jets import absolute_p4, jet_features, nonnegative_pt, relative_coordinates, sanitize_p4
+from lgae.jets.images import DEFAULT_MAX_R, DEFAULT_NPIX, image_jet_features, jet_images_from_p4
+from lgae.losses import reconstruction_loss
+from lgae.names import CLASSES
+from lgae.pipeline.data.preprocess import ProcessedJets, load_classes, load_processed, read_attrs
+from lgae.pipeline.inference import (
     IMAGE_SCORE,
     JET_FEATURES,
     PARTICLE_SCORES,
@@ -49,12 +53,8 @@ from lgae.evaluation.predict import (
     image_sample,
     write_predictions,
 )
-from lgae.io import write_json
-from lgae.jets import absolute_p4, jet_features, nonnegative_pt, relative_coordinates, sanitize_p4
-from lgae.losses import reconstruction_loss
-from lgae.names import CLASSES
-from lgae.seeding import derive_seed
-from lgae.train import training_subset
+from lgae.pipeline.seeding import derive_seed
+from lgae.pipeline.training import training_subset
 
 log = logging.getLogger("controls")
 

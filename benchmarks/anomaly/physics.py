@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from lgae.data.preprocess import load_processed
 from lgae.errors import LGAEError
-from lgae.evaluation.anomaly import anomaly_metrics
+from lgae.group.lorentz import ptetaphi_from_p4, wrap_phi
 from lgae.io import write_json
 from lgae.jets import jet_features
-from lgae.lorentz import ptetaphi_from_p4, wrap_phi
+from lgae.paper.evaluation.anomaly import anomaly_metrics
+from lgae.pipeline.data.preprocess import load_processed
 
 #: reference name -> what it is (the sign makes a higher value more signal-like)
 REFERENCES = {"mass": "jet mass", "tau21": "−τ21", "tau32": "−τ32"}

@@ -49,7 +49,7 @@ def generated(config: dict) -> tuple[list[str], list[str]]:
 
 
 def split_sizes(n_jets: int, fractions: list[float]) -> tuple[int, int, int]:
-    """Jets per split, rounded as `lgae preprocess` rounds them (lgae.data.preprocess.split_sizes)."""
+    """Jets per split, rounded as `lgae preprocess` rounds them (lgae.pipeline.data.preprocess.split_sizes)."""
     n_train, n_valid = round(fractions[0] * n_jets), round(fractions[1] * n_jets)
     return n_train, n_valid, n_jets - n_train - n_valid
 
@@ -75,7 +75,7 @@ def fraction(config: dict, jets: int) -> float:
             "or lower train_sizes"
         )
     chosen = jets / available
-    if max(1, round(chosen * available)) != jets:  # what lgae.train.training_subset keeps
+    if max(1, round(chosen * available)) != jets:  # what lgae.pipeline.training.training_subset keeps
         raise ValueError(f"train_sizes: {jets} of {available} jets is not a fraction lgae train can keep")
     return chosen
 

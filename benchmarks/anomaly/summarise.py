@@ -246,7 +246,7 @@ def markdown(frame: pd.DataFrame, jobs: pd.DataFrame) -> str:
 def figure(frame: pd.DataFrame, path: Path) -> None:
     """AUC per run and signal: pre-registered (with its error) beside the paper protocol's post-hoc best,
     and each variant's physics references as vertical ticks over its group of runs."""
-    from lgae.plots.style import add_footer, new_figure
+    from lgae.paper.plots.style import add_footer, new_figure
 
     models = _order(frame[~frame.model.str.startswith("reference:")])
     runs = models[models.signal == "combined"][["variant", "model", "train_jets"]].to_numpy().tolist()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(workflow.basedir).parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from lgae.config import check_files  # noqa: E402
+from lgae.pipeline.config import check_files  # noqa: E402
 
 check_files(workflow.configfiles)  # a key given twice is an error, not "the last one wins"
 OUT = "benchmarks/fidelity/results"

@@ -27,9 +27,9 @@ import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
-from lgae.evaluation.predict import read_predictions
 from lgae.jets import jet_features, ptetaphi, relative_coordinates, sanitize_p4
 from lgae.losses import chamfer
+from lgae.pipeline.inference import read_predictions
 
 BACKGROUND, SIGNALS = ("g", "q"), ("t", "w", "z")
 

@@ -1,6 +1,6 @@
 """Train the authors' LGAE (zichunhao/lgn-autoencoder 66620d0) with the pipeline's own training loop.
 
-Same data, loss, optimiser, batch size and early stopping as `lgae train`, because it *is* `lgae.train`
+Same data, loss, optimiser, batch size and early stopping as `lgae train`, because it *is* `lgae.pipeline.training`
 (through its ``model_builder`` hook): only the model differs. The model is their LGNEncoder + LGNDecoder
 with the paper's flags (as `benchmarks/bench_reference.py` builds them), fed each jet divided by its
 largest |p^μ| and scaled back afterwards, with their Re + Im output, as their training loop does. The
@@ -31,13 +31,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: bench_reference
 from bench_reference import load_reference, reference_models
-from lgae.data.preprocess import load_processed
-from lgae.evaluation.predict import predict_class, write_predictions
 from lgae.io import write_json
 from lgae.models.base import TABLE_FEATURES_PER_PARTICLE, JetAutoencoder
 from lgae.models.io import load_plain
-from lgae.seeding import derive_seed
-from lgae.train import TrainPaths, TrainSettings, train
+from lgae.pipeline.data.preprocess import load_processed
+from lgae.pipeline.inference import predict_class, write_predictions
+from lgae.pipeline.seeding import derive_seed
+from lgae.pipeline.training import TrainPaths, TrainSettings, train
 
 log = logging.getLogger("train_reference")
 THEIR_AGGREGATION = {"min-max": "min&max", "mix": "mix"}

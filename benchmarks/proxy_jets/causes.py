@@ -1,8 +1,8 @@
 """Why generated jets differ from JetNet's: each candidate cause switched on its own, measured.
 
 For every variant (one setting changed at a time from a base) and class, generates jets with
-``lgae.data.generate`` and reports the median m/pT of the <= 30 particles, the 1-Wasserstein distances to
-JetNet's digitised distributions (``lgae.data.jetnet_reference``, in JetNet standard deviations), the
+``lgae.pipeline.data.generate`` and reports the median m/pT of the <= 30 particles, the 1-Wasserstein distances to
+JetNet's digitised distributions (``lgae.pipeline.data.jetnet_reference``, in JetNet standard deviations), the
 median m/pT of the whole jet, and the multiplicity (real particles of the 30 slots, fraction of jets with
 fewer than 30). Writes ``causes.json`` and ``causes.md`` to ``--out``.
 
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lgae.data import generate
-from lgae.data.generate import GenerationSettings, generate_chunk
-from lgae.data.jetnet_reference import FEATURES, distances, reference, relative_mass
+from lgae.pipeline.data import generate
+from lgae.pipeline.data.generate import GenerationSettings, generate_chunk
+from lgae.pipeline.data.jetnet_reference import FEATURES, distances, reference, relative_mass
 
 OLD_DEFAULT = GenerationSettings(jet_radius=0.8, match_dr=0.6)  # the generator's settings before issue 25
 NEW_DEFAULT = GenerationSettings()  # R = 0.4, particle level
@@ -49,7 +49,7 @@ VARIANTS: dict[str, tuple[GenerationSettings, dict, tuple[str, ...], str]] = {
         (),
         "a narrow jet pT window instead of 0.8-1.6 TeV",
     ),
-    "R0.8 detector": (OLD_DEFAULT, {"detector": "cms"}, (), "the CMS-like detector (lgae.data.detector)"),
+    "R0.8 detector": (OLD_DEFAULT, {"detector": "cms"}, (), "the CMS-like detector (lgae.pipeline.data.detector)"),
     "R0.3": (NEW_DEFAULT, {"jet_radius": 0.3, "match_dr": 0.3}, (), "anti-kT R = 0.3"),
     "R0.35": (NEW_DEFAULT, {"jet_radius": 0.35, "match_dr": 0.35}, (), "anti-kT R = 0.35"),
     "R0.4": (NEW_DEFAULT, {}, (), "anti-kT R = 0.4 (the new default)"),

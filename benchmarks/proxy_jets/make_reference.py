@@ -1,4 +1,4 @@
-"""Write the compact JetNet reference (``src/lgae/data/jetnet_reference.json``) from the digitised figure.
+"""Write the compact JetNet reference (``src/lgae/pipeline/data/jetnet_reference.json``) from the digitised figure.
 
 Reads the shared digitisation of the MPGAN results figure (R. Kansal's dissertation, rkansal47/dissertation,
 ``figures/04-ML4Sim/mpgan/results/feature_distributions.pdf``: the "Real" histograms of 50,000 JetNet jets per

@@ -16,14 +16,14 @@ CLASS_NAMES: dict[str, str] = {
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 #: where jets come from
 SOURCES: tuple[str, ...] = ("jetnet", "pythia")
-#: what generated jets are made of: particles, or the objects of a CMS-like detector (lgae.data.detector)
+#: what generated jets are made of: particles, or the objects of a CMS-like detector (lgae.pipeline.data.detector)
 DETECTORS: tuple[str, ...] = ("none", "cms")
 #: the models of ``lgae.models.build``
 MODEL_NAMES: tuple[str, ...] = ("lgae-min-max", "lgae-mix", "lgae-mean", "gnnae-jl", "gnnae-pl", "cnnae")
 #: every reconstruction loss / distance, and those a model can be trained with (EMD is not differentiable)
 LOSS_NAMES: tuple[str, ...] = ("chamfer", "mse", "hungarian", "emd")
 TRAINING_LOSSES: tuple[str, ...] = ("chamfer", "mse", "hungarian")
-#: the model families whose anomaly scores the authors' code defines (lgae.evaluation.paper_protocol)
+#: the model families whose anomaly scores the authors' code defines (lgae.paper.evaluation.paper_protocol)
 PAPER_PROTOCOL_FAMILIES: tuple[str, ...] = ("lgae", "gnnae", "cnnae")
 #: how a run's ``stopped_by`` begins when its wall-clock budget stopped it (``training.max_minutes``)
 STOPPED_BY_TIME_BUDGET = "time budget"

@@ -7,7 +7,8 @@ import itertools
 import pytest
 import torch
 
-from lgae import lorentz
+from lgae.equivariance import assert_equivariant, lorentz_tolerance
+from lgae.group import lorentz
 from lgae.group.clebsch_gordan import clebsch_gordan, coupling_constant_scalar_from_vectors
 from lgae.group.irreps import (
     SCALAR,
@@ -19,9 +20,8 @@ from lgae.group.irreps import (
     rep_matrix,
 )
 from lgae.group.tensor_product import apply_representation, cg_product, product_multiplicities
-from lgae.testing import assert_equivariant, lorentz_tolerance
 
-#: bounds in units of ε γ² (lgae.testing.lorentz_tolerance), 5–10x the largest deviation measured
+#: bounds in units of ε γ² (lgae.equivariance.lorentz_tolerance), 5–10x the largest deviation measured
 CG_BOUND = 100.0  # measured 0–20 over the 98 triples
 PRODUCT_BOUND = 20.0  # measured 1.95
 SMALL = [Irrep(0, 0), Irrep(1, 1), Irrep(2, 0), Irrep(0, 2), Irrep(2, 2), Irrep(1, 3)]

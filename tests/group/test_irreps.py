@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lgae import lorentz
+from lgae.equivariance import assert_equivariant, lorentz_tolerance
+from lgae.group import lorentz
 from lgae.group.irreps import (
     SCALAR,
     VECTOR,
@@ -16,9 +17,8 @@ from lgae.group.irreps import (
     decompose,
     rep_matrix,
 )
-from lgae.testing import assert_equivariant, lorentz_tolerance
 
-#: bound in units of ε γ² (lgae.testing.lorentz_tolerance), ~8x the largest deviation measured
+#: bound in units of ε γ² (lgae.equivariance.lorentz_tolerance), ~8x the largest deviation measured
 BASIS_BOUND = 10.0  # measured 0.22–1.3
 IRREPS = [
     Irrep(0, 0),

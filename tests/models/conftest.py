@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from lgae.data.jetnet_format import read_raw
-from lgae.data.preprocess import absolute_p4, draw_jet_phi
+from lgae.pipeline.data.jetnet_format import read_raw
+from lgae.pipeline.data.preprocess import absolute_p4, draw_jet_phi
 
 
 @pytest.fixture(scope="session")

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 import lgae.models
-from lgae.data.images import image_jet_features, jet_images_from_p4
+from lgae.equivariance import assert_equivariant, lorentz_tolerance
 from lgae.errors import ConfigError
+from lgae.group.lorentz import apply, boost, p4_from_ptetaphi, rotation
 from lgae.jets import jet_features, relative_coordinates
-from lgae.lorentz import apply, boost, p4_from_ptetaphi, rotation
+from lgae.jets.images import image_jet_features, jet_images_from_p4
 from lgae.models.cnnae import CNNAE, _SameConv, _SameConvTranspose
-from lgae.testing import assert_equivariant, lorentz_tolerance
 
 DTYPES = (torch.float32, torch.float64)
 

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 import lgae.models
+from lgae.equivariance import assert_equivariant, lorentz_tolerance
 from lgae.errors import ConfigError
+from lgae.group.lorentz import apply, boost, p4_from_ptetaphi, rotation
 from lgae.jets import absolute_p4, jet_features, relative_coordinates
-from lgae.lorentz import apply, boost, p4_from_ptetaphi, rotation
 from lgae.models.gnnae import LAYER_WIDTHS, GNNAEJetLevel, GNNAEParticleLevel
 from lgae.nn.mpnn import MPNNLayer, pairwise_distance
-from lgae.testing import assert_equivariant, lorentz_tolerance
 
 JL_LATENTS = (10, 30, 40, 45, 55, 80, 90)
 PL_LATENTS = (2, 3)

@@ -1,6 +1,6 @@
 """The LGAE as a whole, on Pythia-generated QCD jets: symmetries (paper Table 1, App. C), interface, sizes.
 
-Tolerances (:func:`lgae.testing.assert_equivariant`, bounds in units of ε γ², docs/numerics.md): in
+Tolerances (:func:`lgae.equivariance.assert_equivariant`, bounds in units of ε γ², docs/numerics.md): in
 float64 the strict deviation measures 1e3–1.1e4 ε γ² (2e-12 to 1.4e-10 at rapidity ≤ 3, γ ≤ 7.7) and
 ≲ 1e-5 at γ = cosh 10. In float32 the median jet measures 3–26 ε γ² and the worst jet of mix and mean
 up to 1.9e3; min-max, which selects particles by comparing Minkowski norms of nearly light-like vectors,
@@ -18,12 +18,19 @@ import numpy as np
 import pytest
 import torch
 
-from lgae import lorentz
-from lgae.equivariance import boost_scan, paper_deviation, rotation_scan
+from lgae.equivariance import (
+    assert_equivariant,
+    boost_scan,
+    gamma,
+    lorentz_tolerance,
+    paper_deviation,
+    per_sample_deviation,
+    rotation_scan,
+)
 from lgae.errors import ConfigError
+from lgae.group import lorentz
 from lgae.models import build
 from lgae.models.lgae import LGAE, LorentzLatent
-from lgae.testing import assert_equivariant, gamma, lorentz_tolerance, per_sample_deviation
 
 AGGREGATIONS = ["lgae-min-max", "lgae-mix", "lgae-mean"]
 #: bounds in units of ε γ²: float64 (output and latent, every aggregation; measured ≤ 1.1e4), the float32

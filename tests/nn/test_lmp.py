@@ -1,7 +1,7 @@
 """The LMP layer: equivariance (float64 and float32, with a broken layer as negative control), fast path =
 general CG path, masking, permutations.
 
-Equivariance bounds are in units of ε γ² (:func:`lgae.testing.lorentz_tolerance`). Measured on these
+Equivariance bounds are in units of ε γ² (:func:`lgae.equivariance.lorentz_tolerance`). Measured on these
 inputs (rapidity ≤ 3), one layer: float64 12–210, float32 4–100 (the bounds below leave 5–80×
 and 6–100×); two general-path layers with irreps up to (1,1): 666.
 """
@@ -11,12 +11,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lgae import lorentz
+from lgae.equivariance import assert_equivariant, lorentz_tolerance
+from lgae.group import lorentz
 from lgae.group.irreps import SCALAR, VECTOR, Irrep, cartesian_matrix, rep_matrix
 from lgae.models.lgae import canonical_to_cartesian, cartesian_to_canonical_features
 from lgae.nn.edge import LorentzianBells
 from lgae.nn.lmp import LMPLayer, LMPStack, NodeFeatures, edge_mask, pair_invariants
-from lgae.testing import assert_equivariant, lorentz_tolerance
 
 
 def _jets(batch: int = 4, n: int = 12, n_real: int = 9, seed: int = 0, dtype=torch.float64):

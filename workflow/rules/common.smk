@@ -4,10 +4,10 @@ import os
 import shlex
 from dataclasses import asdict
 
-from lgae.config import check_figure, check_generation, check_prediction, check_training
-from lgae.config import main_runs as planned_main_runs
-from lgae.config import scan_runs as planned_scan_runs
-from lgae.config import training_settings
+from lgae.pipeline.config import check_figure, check_generation, check_prediction, check_training
+from lgae.pipeline.config import main_runs as planned_main_runs
+from lgae.pipeline.config import scan_runs as planned_scan_runs
+from lgae.pipeline.config import training_settings
 
 DATA = config["data"]
 SOURCE = DATA["source"]
@@ -102,7 +102,7 @@ def checked(check, value):
     """A params function: ``value`` (or ``value(wildcards)``), once ``check(wildcards)`` has passed.
     Snakemake computes the params of every job it plans before it runs any job or deletes any old
     output, so a setting a job would refuse stops the run first, with the job's own check
-    (lgae.config.check_jobs), and a target that does not need that job is not held up by it."""
+    (lgae.pipeline.config.check_jobs), and a target that does not need that job is not held up by it."""
 
     def params(wildcards):
         check(wildcards)
@@ -117,7 +117,7 @@ def run_of(wildcards):
 
 
 def run_settings(wildcards):
-    """The training settings of one run (lgae.config.training_settings: what the config says for it)."""
+    """The training settings of one run (lgae.pipeline.config.training_settings: what the config says for it)."""
     return training_settings(
         config, wildcards.model, int(wildcards.latent), int(wildcards.seed), float(wildcards.frac)
     )
@@ -146,7 +146,7 @@ def train_options(wildcards):
 def expected_run(wildcards):
     """`--expect` of the steps that read one run's files: every training setting its model must carry,
     so that a model (or its predictions) of another run or of other settings is refused."""
-    from lgae.train import TrainSettings
+    from lgae.pipeline.training import TrainSettings
 
     settings = asdict(TrainSettings(**run_settings(wildcards)))
     return shlex.quote(json.dumps(settings, separators=(",", ":"), sort_keys=True))

@@ -8,7 +8,7 @@ j = |m-n| … m+n with SU(2) Clebsch–Gordan coefficients, so that rotations ac
 standard Wigner matrices. Basis order: j ascending, then the magnetic number μ ascending.
 
 Group elements are addressed through the algebra: ``Λ(θ, ζ) = exp(-i (θ·J + ζ·K))``, with θ a rotation
-vector and ζ a rapidity vector; the 4-vector (Cartesian) generators are in :func:`lgae.lorentz.generators`.
+vector and ζ a rapidity vector; the 4-vector (Cartesian) generators are in :func:`lgae.group.lorentz.generators`.
 Irreps are labelled by integers ``(2m, 2n)`` to stay exact: ``Irrep(1, 1)`` is the 4-vector (1/2, 1/2).
 """
 
@@ -20,7 +20,7 @@ from functools import cache
 
 import torch
 
-from lgae import lorentz
+from lgae.group import lorentz
 from lgae.group.su2 import su2_cg_matrix, su2_generators
 
 

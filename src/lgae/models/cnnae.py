@@ -14,8 +14,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lgae.data.images import DEFAULT_MAX_R, DEFAULT_NPIX, image_to_p4, jet_images
 from lgae.jets import relative_coordinates
+from lgae.jets.images import DEFAULT_MAX_R, DEFAULT_NPIX, image_to_p4, jet_images
 from lgae.models.base import JetAutoencoder
 from lgae.models.registry import register
 
