@@ -197,7 +197,9 @@ def main() -> None:
         choices=list(CLOCKS),
         help="wall time, or the process's CPU time (steadier on a shared machine with one thread)",
     )
-    parser.add_argument("--compile", action="store_true", help="through torch.compile (lgae.pipeline.compiling)")
+    parser.add_argument(
+        "--compile", action="store_true", help="through torch.compile (lgae.pipeline.compiling)"
+    )
     parser.add_argument("--profile", action="store_true", help="print the top operators to stderr")
     parser.add_argument("--rows", type=int, default=25, help="rows of the profile")
     parser.add_argument("--serve", action="store_true", help="answer requests on stdin (bench_ab.py)")

@@ -49,7 +49,12 @@ VARIANTS: dict[str, tuple[GenerationSettings, dict, tuple[str, ...], str]] = {
         (),
         "a narrow jet pT window instead of 0.8-1.6 TeV",
     ),
-    "R0.8 detector": (OLD_DEFAULT, {"detector": "cms"}, (), "the CMS-like detector (lgae.pipeline.data.detector)"),
+    "R0.8 detector": (
+        OLD_DEFAULT,
+        {"detector": "cms"},
+        (),
+        "the CMS-like detector (lgae.pipeline.data.detector)",
+    ),
     "R0.3": (NEW_DEFAULT, {"jet_radius": 0.3, "match_dr": 0.3}, (), "anti-kT R = 0.3"),
     "R0.35": (NEW_DEFAULT, {"jet_radius": 0.35, "match_dr": 0.35}, (), "anti-kT R = 0.35"),
     "R0.4": (NEW_DEFAULT, {}, (), "anti-kT R = 0.4 (the new default)"),

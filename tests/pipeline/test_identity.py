@@ -168,7 +168,7 @@ def test_a_failed_predict_leaves_no_class_file(runs, processed_jets_dir, tmp_pat
     assert code == 2
     assert f"{data / 't_test.h5'}: 1 entries break finite values of 'p4'" in err
     assert not out.exists() or not any(out.iterdir())
-    from lgae.paper.evaluation import predict as predict_module
+    from lgae.pipeline import inference as predict_module
 
     real = predict_module.predict_class
 
