@@ -10,6 +10,11 @@ one that was never interrupted. The checkpoint carries a fingerprint of the sett
 they lie): a checkpoint made with other settings or other data is never resumed from (it is set aside,
 with a warning), so that a rerun after the data changed cannot deliver the old data's model.
 
+:func:`train` reads as its phases, each a short function over one :class:`TrainingRun`: prepare the
+device and the model, load the data, start (or resume from the checkpoint, the stopping rule replayed
+over its history), then the epochs (train, validate, book, checkpoint), and finish (the outputs). What
+the stopping rule counts is a :class:`TrainingState`, which the checkpoint stores as a plain dict.
+
 Everything a user can get wrong is checked before the first epoch: settings, hyperparameters (names and
 values), the device, the output directory, and the data (present, non-empty, as many particles per jet as
 the model expects). Checkpoints hold tensors and plain data only and are read with ``weights_only=True``.
@@ -31,7 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -46,7 +51,7 @@ from lgae.models.base import JetAutoencoder
 from lgae.models.io import DTYPES, UnsafeFileError, load_model, load_plain, save_model
 from lgae.models.registry import check_hyperparameters, latent_argument
 from lgae.names import MODEL_NAMES, MODEL_TRAINING_LOSSES, STOPPED_BY_TIME_BUDGET
-from lgae.pipeline.compiling import compile_model
+from lgae.pipeline.compiling import CompileReport, compile_model
 from lgae.pipeline.data.preprocess import ProcessedJets, load_classes, read_attrs
 from lgae.pipeline.seeding import derive_seed
 
@@ -381,11 +386,9 @@ def _load_checkpoint(
     return payload
 
 
-def _write_history(path: Path, history: list[dict[str, float]]) -> None:
+def _write_history(path: Path, history: list[EpochRow]) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, fieldnames=["epoch", "train_loss", "valid_loss", "epoch_seconds", "best"]
-        )
+        writer = csv.DictWriter(handle, fieldnames=list(EpochRow.__annotations__))
         writer.writeheader()
         writer.writerows(history)
 
@@ -405,49 +408,81 @@ def _git_revision() -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-def _out_of_time(settings: TrainSettings, state: dict[str, Any]) -> bool:
-    """Whether the run's training time, over every call so far, has used up ``max_minutes``."""
-    if settings.max_minutes is None:
-        return False
-    return sum(h["epoch_seconds"] for h in state["history"]) >= 60.0 * settings.max_minutes
+class EpochRow(TypedDict):
+    """One epoch as ``history.csv`` and the checkpoint record it."""
+
+    epoch: int
+    train_loss: float
+    valid_loss: float
+    epoch_seconds: float
+    best: int  # 1 where the epoch set a new best validation loss
 
 
-def _goes_on(settings: TrainSettings, state: dict[str, Any]) -> bool:
-    """Whether the stopping rule lets another epoch start."""
-    return (
-        state["epoch"] < settings.max_epochs
-        and state["stale"] <= settings.patience
-        and not _out_of_time(settings, state)
-    )
+@dataclass
+class TrainingState:
+    """Where a run stands after its epochs so far: all that the stopping rule counts.
+
+    A checkpoint stores it as the plain dict of :meth:`as_dict` (the keys checkpoints have always had);
+    a resumed run recounts it from the stored history under the current rule (:func:`replay_stopping_rule`).
+    """
+
+    epoch: int = 0
+    best_valid: float = math.inf
+    best_epoch: int = 0
+    stale: int = 0  # epochs since the patience was last reset
+    patience_reference: float = math.inf  # the validation loss of the last reset
+    history: list[EpochRow] = field(default_factory=list)
+
+    @property
+    def seconds_training(self) -> float:
+        """Seconds spent in epochs, summed over every call of :func:`train` so far."""
+        return sum(row["epoch_seconds"] for row in self.history)
+
+    def out_of_time(self, settings: TrainSettings) -> bool:
+        """Whether the run's training time, over every call so far, has used up ``max_minutes``."""
+        return settings.max_minutes is not None and self.seconds_training >= 60.0 * settings.max_minutes
+
+    def goes_on(self, settings: TrainSettings) -> bool:
+        """Whether the stopping rule lets another epoch start."""
+        return (
+            self.epoch < settings.max_epochs
+            and self.stale <= settings.patience
+            and not self.out_of_time(settings)
+        )
+
+    def count_epoch(self, settings: TrainSettings, valid_loss: float) -> bool:
+        """Book one finished epoch's validation loss; whether it is a new best."""
+        self.epoch += 1
+        improved = valid_loss < self.best_valid
+        if improved:
+            self.best_valid, self.best_epoch = valid_loss, self.epoch
+        if valid_loss < self.patience_reference * (1.0 - settings.min_improvement):
+            self.stale, self.patience_reference = 0, valid_loss
+        else:
+            self.stale += 1
+        return improved
+
+    def stopped_by(self, settings: TrainSettings) -> str:
+        """Which part of the stopping rule ended the run (for ``meta.json``)."""
+        if self.stale > settings.patience:
+            return "early stopping"
+        if self.out_of_time(settings) and self.epoch < settings.max_epochs:
+            return f"{STOPPED_BY_TIME_BUDGET} ({settings.max_minutes:g} min)"
+        return "epoch limit"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The checkpoint's ``state`` entry: plain data, so that it loads with ``weights_only=True``."""
+        return {
+            "epoch": self.epoch,
+            "best_valid": self.best_valid,
+            "best_epoch": self.best_epoch,
+            "stale": self.stale,
+            "patience_reference": self.patience_reference,
+            "history": self.history,
+        }
 
 
-def _count_epoch(settings: TrainSettings, state: dict[str, Any], valid_loss: float) -> bool:
-    """Book one finished epoch's validation loss into ``state``; whether it is a new best."""
-    state["epoch"] += 1
-    # the loss of the last patience reset (a checkpoint from before min_improvement: the best so far)
-    reference = state.get("patience_reference", state["best_valid"])
-    improved = valid_loss < state["best_valid"]
-    if improved:
-        state["best_valid"], state["best_epoch"] = valid_loss, state["epoch"]
-    if valid_loss < reference * (1.0 - settings.min_improvement):
-        state["stale"], state["patience_reference"] = 0, valid_loss
-    else:
-        state["stale"] += 1
-    return improved
-
-
-def _fresh_state() -> dict[str, Any]:
-    return {
-        "epoch": 0,
-        "best_valid": math.inf,
-        "best_epoch": 0,
-        "stale": 0,
-        "patience_reference": math.inf,
-        "history": [],
-    }
-
-
-def replay_stopping_rule(settings: TrainSettings, history: list[dict[str, float]]) -> dict[str, Any] | None:
+def replay_stopping_rule(settings: TrainSettings, history: list[EpochRow]) -> TrainingState | None:
     """The state a run with ``settings`` reaches over the epochs of ``history``, or None if its stopping
     rule would have stopped before the last of them.
 
@@ -455,14 +490,46 @@ def replay_stopping_rule(settings: TrainSettings, history: list[dict[str, float]
     checkpoint can continue under a changed rule exactly when the changed rule would have let every one
     of its epochs run, and the patience counter is then recounted under the changed rule, as a fresh
     run would have counted it. Otherwise the checkpoint holds weights these settings cannot produce.
+    Only the history is read, so checkpoints from before a counter existed resume alike.
     """
-    state = _fresh_state()
+    state = TrainingState()
     for row in history:
-        if not _goes_on(settings, state):
+        if not state.goes_on(settings):
             return None
-        _count_epoch(settings, state, float(row["valid_loss"]))
-        state["history"].append(row)
+        state.count_epoch(settings, float(row["valid_loss"]))
+        state.history.append(row)
     return state
+
+
+@dataclass
+class TrainingData:
+    """The run's jets as tensors on its device (training subset taken) and what identifies them."""
+
+    train_p4: torch.Tensor
+    train_mask: torch.Tensor
+    valid_p4: torch.Tensor
+    valid_mask: torch.Tensor
+    identity: dict[str, Any]  # data_identity(): part of the fingerprint and of meta.json
+
+
+@dataclass
+class TrainingRun:
+    """What the phases of one call of :func:`train` share; ``state`` is what its checkpoints carry on."""
+
+    settings: TrainSettings
+    paths: TrainPaths
+    device: torch.device
+    model: JetAutoencoder
+    compiled: CompileReport
+    data: TrainingData
+    optimizer: torch.optim.Optimizer
+    shuffle: torch.Generator  # the order of the training jets, epoch after epoch
+    fingerprint: str
+    best_model: dict[str, torch.Tensor]
+    state: TrainingState
+    started: float  # time.time() at the start of this call
+    resumed_from: int = 0  # epochs done before this call
+    epochs_this_call: int = 0
 
 
 def train(
@@ -490,165 +557,253 @@ def train(
     place but no final outputs, as a walltime limit would (used to test resumption).
     Returns the metadata written to ``meta.json`` (or the state reached, if stopped early).
     """
+    dev = _prepare_device(device, threads)
+    started = time.time()
+    model, compiled = _prepare_model(settings, dev, model_builder, compile)
+    _check_writable(paths.out_dir)
+    data = _load_data(settings, paths, model, dev)
+    run = _start(settings, paths, dev, model, compiled, data, started)
+    _resume_if_possible(run)
+    _log_start(run)
+    if not _run_epochs(run, stop_after_epochs, progress):
+        return {
+            "stopped_at_epoch": run.state.epoch,
+            "resumed_from_epoch": run.resumed_from,
+            **run.state.as_dict(),
+        }
+    return _finish(run)
+
+
+def _prepare_device(device: str, threads: int | None) -> torch.device:
+    """The CPU threads (if given) and the device, both checked before anything is built."""
     if threads is not None:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ConfigError(f"threads = {threads!r}: give a positive number of CPU threads (--threads)")
         torch.set_num_threads(threads)
-    dev = choose_device(device)
-    dtype = DTYPES[settings.dtype]
-    started = time.time()
-    model = (model_builder or build_model)(settings).to(dev)  # hyperparameters checked here, before the data
+    return choose_device(device)
+
+
+def _prepare_model(
+    settings: TrainSettings,
+    dev: torch.device,
+    model_builder: Callable[[TrainSettings], JetAutoencoder] | None,
+    compile: bool,
+) -> tuple[JetAutoencoder, CompileReport]:
+    """The run's model on its device, run once on test jets (hyperparameters checked before the data)."""
+    model = (model_builder or build_model)(settings).to(dev)
     check_model_runs(model, settings)
-    compiled = compile_model(model, compile)
-    _check_writable(paths.out_dir)
+    return model, compile_model(model, compile)
+
+
+def _load_data(
+    settings: TrainSettings, paths: TrainPaths, model: JetAutoencoder, dev: torch.device
+) -> TrainingData:
+    """The background's train and valid splits, checked against the model, as tensors on ``dev``."""
     train_jets = load_classes(paths.data_dir, settings.background, "train")
     valid_jets = load_classes(paths.data_dir, settings.background, "valid")
     _check_data(paths, settings, model, train_jets, valid_jets)
-    data = data_identity(paths.data_dir, settings.background, train_jets, valid_jets)
+    identity = data_identity(paths.data_dir, settings.background, train_jets, valid_jets)
     subset = training_subset(len(train_jets), settings.train_fraction, settings.seed)
+    dtype = DTYPES[settings.dtype]
     train_p4, train_mask = _tensors(train_jets, dtype, dev)
-    train_p4, train_mask = train_p4[subset], train_mask[subset]
     valid_p4, valid_mask = _tensors(valid_jets, dtype, dev)
+    return TrainingData(train_p4[subset], train_mask[subset], valid_p4, valid_mask, identity)
 
-    optimizer = torch.optim.Adam(
-        model.parameters(), lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay
+
+def _start(
+    settings: TrainSettings,
+    paths: TrainPaths,
+    dev: torch.device,
+    model: JetAutoencoder,
+    compiled: CompileReport,
+    data: TrainingData,
+    started: float,
+) -> TrainingRun:
+    """A run at epoch 0: a fresh optimiser, the seeded shuffle, the initial weights as the best so far."""
+    return TrainingRun(
+        settings=settings,
+        paths=paths,
+        device=dev,
+        model=model,
+        compiled=compiled,
+        data=data,
+        optimizer=torch.optim.Adam(
+            model.parameters(), lr=settings.lr, betas=settings.betas, weight_decay=settings.weight_decay
+        ),
+        shuffle=torch.Generator().manual_seed(derive_seed(settings.seed, "shuffle")),
+        fingerprint=run_fingerprint(settings, data.identity),
+        best_model=_copy(model),
+        state=TrainingState(),
+        started=started,
     )
-    shuffle = torch.Generator().manual_seed(derive_seed(settings.seed, "shuffle"))
-    fingerprint = run_fingerprint(settings, data)
-    state = _fresh_state()
-    best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    checkpoint = _load_checkpoint(paths.checkpoint, fingerprint, settings, data)
-    if checkpoint is not None:
-        replayed = replay_stopping_rule(settings, checkpoint["state"]["history"])
-        if replayed is None:
-            aside = paths.checkpoint.with_name(f"checkpoint.epoch{checkpoint['state']['epoch']}.pt")
-            log.warning(
-                "%s holds %d epochs, more than the stopping rule now allows (max_epochs %d, patience %d, "
-                "min_improvement %g, max_minutes %s) would have run; moved to %s, training from scratch "
-                "so that the model is the one these settings produce",
-                paths.checkpoint,
-                checkpoint["state"]["epoch"],
-                settings.max_epochs,
-                settings.patience,
-                settings.min_improvement,
-                settings.max_minutes,
-                aside,
-            )
-            paths.checkpoint.rename(aside)
-            checkpoint = None
-    if checkpoint is not None:
-        model.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
-        best_model = checkpoint["best_model"]
-        state = replayed
-        _restore_rng(checkpoint["rng"], shuffle)
-        log.info(
-            "resuming %s from epoch %d (best valid %.6g)", paths.out_dir, state["epoch"], state["best_valid"]
-        )
-    resumed_from = state["epoch"]
+
+
+def _resume_if_possible(run: TrainingRun) -> None:
+    """Continues from the run's checkpoint (weights, optimiser, random states, the state replayed under
+    the current stopping rule) when these settings and data can; otherwise the run stays at epoch 0."""
+    paths, settings = run.paths, run.settings
+    checkpoint = _load_checkpoint(paths.checkpoint, run.fingerprint, settings, run.data.identity)
+    if checkpoint is None:
+        return
+    state = replay_stopping_rule(settings, checkpoint["state"]["history"])
+    if state is None:
+        _set_aside_beyond_the_rule(paths.checkpoint, settings, checkpoint["state"]["epoch"])
+        return
+    run.model.load_state_dict(checkpoint["model"])
+    run.optimizer.load_state_dict(checkpoint["optimizer"])
+    run.best_model = checkpoint["best_model"]
+    run.state, run.resumed_from = state, state.epoch
+    _restore_rng(checkpoint["rng"], run.shuffle)
+    log.info("resuming %s from epoch %d (best valid %.6g)", paths.out_dir, state.epoch, state.best_valid)
+
+
+def _set_aside_beyond_the_rule(checkpoint: Path, settings: TrainSettings, epochs: int) -> None:
+    """Moves away a checkpoint of more epochs than the stopping rule now allows: its weights are not the
+    ones these settings produce, so the run starts from scratch."""
+    aside = checkpoint.with_name(f"checkpoint.epoch{epochs}.pt")
+    log.warning(
+        "%s holds %d epochs, more than the stopping rule now allows (max_epochs %d, patience %d, "
+        "min_improvement %g, max_minutes %s) would have run; moved to %s, training from scratch "
+        "so that the model is the one these settings produce",
+        checkpoint,
+        epochs,
+        settings.max_epochs,
+        settings.patience,
+        settings.min_improvement,
+        settings.max_minutes,
+        aside,
+    )
+    checkpoint.rename(aside)
+
+
+def _log_start(run: TrainingRun) -> None:
+    settings = run.settings
     log.info(
         "training %s latent=%d seed=%d fraction=%g on %d jets (valid %d), %s, %s, %d parameters",
         settings.model,
         settings.latent,
         settings.seed,
         settings.train_fraction,
-        len(train_p4),
-        len(valid_p4),
-        dev,
+        len(run.data.train_p4),
+        len(run.data.valid_p4),
+        run.device,
         settings.dtype,
-        model.num_parameters(),
+        run.model.num_parameters(),
     )
-    n_batches = math.ceil(len(train_p4) / settings.batch_size)
-    epochs_this_call = 0
-    while _goes_on(settings, state):
-        if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
-            return {"stopped_at_epoch": state["epoch"], "resumed_from_epoch": resumed_from, **state}
+
+
+def _run_epochs(run: TrainingRun, stop_after_epochs: int | None, progress: bool) -> bool:
+    """Epochs, each ending with a checkpoint, until the stopping rule ends the run (True) or this call
+    has run ``stop_after_epochs`` of them (False: the run goes on in a later call)."""
+    while run.state.goes_on(run.settings):
+        if stop_after_epochs is not None and run.epochs_this_call >= stop_after_epochs:
+            return False
         epoch_start = time.time()
-        model.train()
-        order = torch.randperm(len(train_p4), generator=shuffle).to(dev)
-        total = 0.0
-        bar = tqdm(
-            range(n_batches),
-            desc=f"epoch {state['epoch'] + 1}",
-            leave=False,
-            disable=not progress,
-            unit="batch",
-        )
-        for b in bar:
-            index = order[b * settings.batch_size : (b + 1) * settings.batch_size]
-            loss = _loss(model, settings.loss, train_p4[index], train_mask[index])
-            value = loss.item()
-            if not math.isfinite(value):
-                raise TrainingError(
-                    f"{paths.out_dir} ({settings.model} latent={settings.latent} seed={settings.seed}, data "
-                    f"{paths.data_dir}): the training loss became {value} in epoch {state['epoch'] + 1}, "
-                    f"batch {b + 1}. {_kept(paths, state)}; lower the learning rate (training.lr) or check "
-                    "the data."
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += value * len(index)
-            bar.set_postfix(loss=f"{value:.4g}")
-        train_loss = total / len(train_p4)
-        valid_loss = evaluate_loss(model, settings.loss, valid_p4, valid_mask, settings.batch_size)
-        if not math.isfinite(valid_loss):
-            raise TrainingError(
-                f"{paths.out_dir} ({settings.model} latent={settings.latent} seed={settings.seed}, data "
-                f"{paths.data_dir}): the validation loss became {valid_loss} in epoch {state['epoch'] + 1}. "
-                f"{_kept(paths, state)}; lower the learning rate (training.lr) or check the data."
+        train_loss = _train_epoch(run, progress)
+        valid_loss = _validate(run)
+        _book_epoch(run, train_loss, valid_loss, epoch_start)
+        _save_checkpoint(run.paths.checkpoint, _checkpoint_payload(run))
+        run.epochs_this_call += 1
+    return True
+
+
+def _train_epoch(run: TrainingRun, progress: bool) -> float:
+    """One pass over the shuffled training jets, an optimiser step per batch; the mean training loss."""
+    settings, data = run.settings, run.data
+    run.model.train()
+    order = torch.randperm(len(data.train_p4), generator=run.shuffle).to(run.device)
+    n_batches = math.ceil(len(data.train_p4) / settings.batch_size)
+    total = 0.0
+    bar = tqdm(
+        range(n_batches), desc=f"epoch {run.state.epoch + 1}", leave=False, disable=not progress, unit="batch"
+    )
+    for b in bar:
+        index = order[b * settings.batch_size : (b + 1) * settings.batch_size]
+        loss = _loss(run.model, settings.loss, data.train_p4[index], data.train_mask[index])
+        value = loss.item()
+        if not math.isfinite(value):
+            raise _diverged(
+                run, f"the training loss became {value} in epoch {run.state.epoch + 1}, batch {b + 1}"
             )
-        improved = _count_epoch(settings, state, valid_loss)
-        if improved:
-            best_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        state["history"].append(
-            {
-                "epoch": state["epoch"],
-                "train_loss": train_loss,
-                "valid_loss": valid_loss,
-                "epoch_seconds": time.time() - epoch_start,
-                "best": int(improved),
-            }
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        total += value * len(index)
+        bar.set_postfix(loss=f"{value:.4g}")
+    return total / len(data.train_p4)
+
+
+def _validate(run: TrainingRun) -> float:
+    """The validation loss after an epoch; a non-finite one ends the run with the last good checkpoint."""
+    data = run.data
+    valid_loss = evaluate_loss(
+        run.model, run.settings.loss, data.valid_p4, data.valid_mask, run.settings.batch_size
+    )
+    if not math.isfinite(valid_loss):
+        raise _diverged(run, f"the validation loss became {valid_loss} in epoch {run.state.epoch + 1}")
+    return valid_loss
+
+
+def _book_epoch(run: TrainingRun, train_loss: float, valid_loss: float, epoch_start: float) -> None:
+    """Counts the epoch for the stopping rule, keeps the model if it is the best, records the epoch."""
+    state = run.state
+    improved = state.count_epoch(run.settings, valid_loss)
+    if improved:
+        run.best_model = _copy(run.model)
+    state.history.append(
+        EpochRow(
+            epoch=state.epoch,
+            train_loss=train_loss,
+            valid_loss=valid_loss,
+            epoch_seconds=time.time() - epoch_start,
+            best=int(improved),
         )
-        log.info(
-            "epoch %d: train %.6g valid %.6g (best %.6g at %d, stale %d) %.1fs",
-            state["epoch"],
-            train_loss,
-            valid_loss,
-            state["best_valid"],
-            state["best_epoch"],
-            state["stale"],
-            time.time() - epoch_start,
-        )
-        _save_checkpoint(
-            paths.checkpoint,
-            {
-                "fingerprint": fingerprint,
-                "settings_fingerprint": settings.fingerprint(),
-                "data": data,
-                "settings": asdict(settings),
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "best_model": best_model,
-                "state": state,
-                "rng": _rng_state(shuffle),
-            },
-        )
-        epochs_this_call += 1
-    run = {
-        "fingerprint": fingerprint,
-        "data": data,
-        "resumed_from_epoch": resumed_from,
-        "epochs_this_call": epochs_this_call,
-        "compile": compiled.as_dict(),
+    )
+    log.info(
+        "epoch %d: train %.6g valid %.6g (best %.6g at %d, stale %d) %.1fs",
+        state.epoch,
+        train_loss,
+        valid_loss,
+        state.best_valid,
+        state.best_epoch,
+        state.stale,
+        time.time() - epoch_start,
+    )
+
+
+def _checkpoint_payload(run: TrainingRun) -> dict[str, Any]:
+    """Everything a later call needs to continue bit for bit, as tensors and plain data."""
+    return {
+        "fingerprint": run.fingerprint,
+        "settings_fingerprint": run.settings.fingerprint(),
+        "data": run.data.identity,
+        "settings": asdict(run.settings),
+        "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "best_model": run.best_model,
+        "state": run.state.as_dict(),
+        "rng": _rng_state(run.shuffle),
     }
-    return _finish(settings, paths, model, best_model, state, dev, started, len(train_p4), len(valid_p4), run)
 
 
-def _kept(paths: TrainPaths, state: dict[str, Any]) -> str:
+def _copy(model: JetAutoencoder) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _diverged(run: TrainingRun, what: str) -> TrainingError:
+    """The error for a non-finite loss: which run, which data, what is kept, what to change."""
+    settings, paths = run.settings, run.paths
+    return TrainingError(
+        f"{paths.out_dir} ({settings.model} latent={settings.latent} seed={settings.seed}, data "
+        f"{paths.data_dir}): {what}. {_kept(paths, run.state)}; lower the learning rate (training.lr) or "
+        "check the data."
+    )
+
+
+def _kept(paths: TrainPaths, state: TrainingState) -> str:
     """What is left to resume from, truthfully: a checkpoint exists once an epoch has completed."""
-    if state["epoch"] > 0 and paths.checkpoint.is_file():
-        return f"The last good checkpoint ({paths.checkpoint}, epoch {state['epoch']}) is kept"
+    if state.epoch > 0 and paths.checkpoint.is_file():
+        return f"The last good checkpoint ({paths.checkpoint}, epoch {state.epoch}) is kept"
     return "No checkpoint was written (no epoch completed), so the next run starts from scratch"
 
 
@@ -675,28 +830,26 @@ def _check_data(
             )
 
 
-def _finish(
-    settings: TrainSettings,
-    paths: TrainPaths,
-    model: JetAutoencoder,
-    best_model: dict[str, torch.Tensor],
-    state: dict[str, Any],
-    device: torch.device,
-    started: float,
-    n_train: int,
-    n_valid: int,
-    run: dict[str, Any],
-) -> dict[str, Any]:
-    model.load_state_dict(best_model)
-    if state["stale"] > settings.patience:
-        stopped = "early stopping"
-    elif _out_of_time(settings, state) and state["epoch"] < settings.max_epochs:
-        stopped = f"{STOPPED_BY_TIME_BUDGET} ({settings.max_minutes:g} min)"
-    else:
-        stopped = "epoch limit"
-    meta = {
+def _finish(run: TrainingRun) -> dict[str, Any]:
+    """The best epoch's model, the history and ``meta.json``, written together; returns the metadata."""
+    run.model.load_state_dict(run.best_model)
+    meta = _metadata(run)
+    paths, state = run.paths, run.state
+    # the three appear together: a run killed in between never leaves a model beside another's meta.json
+    with atomic_paths([paths.model, paths.history, paths.meta]) as (model_tmp, history_tmp, meta_tmp):
+        save_model(model_tmp, run.model, meta)
+        _write_history(history_tmp, state.history)
+        write_json(meta_tmp, meta)
+    log.info("wrote %s (best epoch %d, valid loss %.6g)", paths.model, state.best_epoch, state.best_valid)
+    return meta
+
+
+def _metadata(run: TrainingRun) -> dict[str, Any]:
+    """What ``meta.json`` says of a finished run: settings, outcome, data, machine, versions."""
+    settings, model, state = run.settings, run.model, run.state
+    return {
         "settings": asdict(settings),
-        "fingerprint": run["fingerprint"],
+        "fingerprint": run.fingerprint,
         "model_class": type(model).__name__,
         "parameters": model.num_parameters(),
         "latent_size": model.latent_size,
@@ -704,21 +857,21 @@ def _finish(
             "table": model.compression_rate("table"),
             "text": model.compression_rate("text"),
         },
-        "epochs": state["epoch"],
-        "best_epoch": state["best_epoch"],
-        "best_valid_loss": state["best_valid"],
-        "stopped_by": stopped,
-        "resumed_from_epoch": run["resumed_from_epoch"],
-        "epochs_this_call": run["epochs_this_call"],
-        "train_jets": n_train,
-        "valid_jets": n_valid,
-        "data_dir": str(paths.data_dir),
-        "data": run["data"],
-        "device": str(device),
+        "epochs": state.epoch,
+        "best_epoch": state.best_epoch,
+        "best_valid_loss": state.best_valid,
+        "stopped_by": state.stopped_by(settings),
+        "resumed_from_epoch": run.resumed_from,
+        "epochs_this_call": run.epochs_this_call,
+        "train_jets": len(run.data.train_p4),
+        "valid_jets": len(run.data.valid_p4),
+        "data_dir": str(run.paths.data_dir),
+        "data": run.data.identity,
+        "device": str(run.device),
         "threads": torch.get_num_threads(),
-        "compile": run["compile"],
-        "seconds_this_call": time.time() - started,
-        "seconds_training": sum(h["epoch_seconds"] for h in state["history"]),
+        "compile": run.compiled.as_dict(),
+        "seconds_this_call": time.time() - run.started,
+        "seconds_training": state.seconds_training,
         "versions": {
             "lgae": lgae.__version__,
             "torch": torch.__version__,
@@ -727,15 +880,6 @@ def _finish(
         "git": _git_revision(),
         "host": platform.node(),
     }
-    # the three appear together: a run killed in between never leaves a model beside another's meta.json
-    with atomic_paths([paths.model, paths.history, paths.meta]) as (model_tmp, history_tmp, meta_tmp):
-        save_model(model_tmp, model, meta)
-        _write_history(history_tmp, state["history"])
-        write_json(meta_tmp, meta)
-    log.info(
-        "wrote %s (best epoch %d, valid loss %.6g)", paths.model, state["best_epoch"], state["best_valid"]
-    )
-    return meta
 
 
 def load_trained(path: str | os.PathLike[str], device: str = "cpu") -> JetAutoencoder:
