@@ -617,3 +617,36 @@ def test_a_nan_loss_names_the_run_and_its_data(processed_jets_dir, tmp_path, mon
     assert f"lgae train: error: {out} (lgae-mix latent=2 seed=1, data {processed_jets_dir})" in err[0]
     assert "training loss became nan in epoch 1" in err[0]
     assert "lower the learning rate (training.lr)" in err[0]
+
+
+def test_the_checkpoint_keeps_its_format_and_an_older_one_still_resumes(processed_jets_dir, tmp_path):
+    """The typed training state becomes the checkpoint's plain dict only at the checkpoint boundary, with
+    the keys checkpoints have always had; one from before the min_improvement counter (no
+    ``patience_reference``) resumes to the weights of an uninterrupted run."""
+    straight = TrainPaths(processed_jets_dir, tmp_path / "straight")
+    train(_settings(max_epochs=3), straight, device="cpu", progress=False)
+    older = TrainPaths(processed_jets_dir, tmp_path / "older")
+    train(_settings(max_epochs=3), older, device="cpu", stop_after_epochs=2, progress=False)
+    payload = _checkpoint(older.checkpoint)
+    assert list(payload) == [
+        "fingerprint",
+        "settings_fingerprint",
+        "data",
+        "settings",
+        "model",
+        "optimizer",
+        "best_model",
+        "state",
+        "rng",
+    ]
+    state = payload["state"]
+    assert list(state) == ["epoch", "best_valid", "best_epoch", "stale", "patience_reference", "history"]
+    assert [list(row) for row in state["history"]] == [
+        ["epoch", "train_loss", "valid_loss", "epoch_seconds", "best"]
+    ] * 2
+    assert state["epoch"] == 2
+    del state["patience_reference"]
+    torch.save(payload, older.checkpoint)
+    counter_free = train(_settings(max_epochs=3), older, device="cpu", progress=False)
+    assert (counter_free["resumed_from_epoch"], counter_free["epochs"]) == (2, 3)
+    assert _same_weights(straight.model, older.model)
