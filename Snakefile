@@ -16,6 +16,7 @@ min_version("9.0")
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from lgae import names  # noqa: E402
 from lgae.pipeline.config import check_files, validate  # noqa: E402
+from lgae.pipeline.targets import SNAKEMAKE_TARGETS  # noqa: E402
 
 # The paper's configuration, unless the user gives their own: a --configfile alone decides what runs
 # (it must be complete, the schema says so), it is not merged onto this one. --config key=value
@@ -56,61 +57,21 @@ rule all:
         rules.models.input,
         rules.data_efficiency_models.input,
         "results/claims.md",
-        expand("results/figures/{figure}.{ext}", figure=FIGURE_SECTIONS, ext=["pdf", "png"]),
-        expand("results/tables/{table}.{ext}", table=TABLE_SECTIONS, ext=["csv", "md", "tex"]),
+        expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"]),
+        expand("results/tables/{table}.{ext}", table=TABLES, ext=["csv", "md", "tex"]),
 
 
-# One named target per figure and table of the paper: `snakemake --cores all fig4` runs only what Fig. 4
-# needs (its models, their predictions), nothing else. REPRODUCE.md maps each to its models and cost.
-rule fig2:  # jet images: average and single QCD jets, input and every model (Sec. 4.3)
-    input:
-        "results/figures/fig2.pdf",
+# One named target per figure and table of the paper (lgae.pipeline.targets: fig2 ... fig9, table2 ...
+# table4): `snakemake --cores all fig4` runs only what Fig. 4 needs (its models, their predictions), nothing
+# else; fig4 draws Fig. 4 under the paper's protocol too (fig4_paper_protocol). REPRODUCE.md maps each to
+# its models and cost.
+for target_name, made in SNAKEMAKE_TARGETS.items():
 
-
-rule fig3:  # particle and jet feature distributions (Sec. 4.3)
-    input:
-        "results/figures/fig3.pdf",
-
-
-rule fig4:  # ROC curves per signal (Sec. 4.4): the pre-registered score, and the paper's protocol
-    input:
-        "results/figures/fig4.pdf",
-        "results/figures/fig4_paper_protocol.pdf",
-
-
-rule fig5:  # latent 4-vector sum against the jet momentum, LGAE-Mix (Sec. 4.5)
-    input:
-        "results/figures/fig5.pdf",
-
-
-rule fig6:  # latent invariant masses per class (Sec. 4.5)
-    input:
-        "results/figures/fig6.pdf",
-
-
-rule fig7:  # data efficiency: jet-mass error against the training fraction (Sec. 4.6)
-    input:
-        "results/figures/fig7.pdf",
-
-
-rule fig9:  # equivariance of the trained LGAEs under boosts and rotations (App. C)
-    input:
-        "results/figures/fig9.pdf",
-
-
-rule table2:  # particle-feature reconstruction
-    input:
-        "results/tables/table2.md",
-
-
-rule table3:  # jet-feature reconstruction
-    input:
-        "results/tables/table3.md",
-
-
-rule table4:  # anomaly detection
-    input:
-        "results/tables/table4.md",
+    rule:
+        name:
+            target_name
+        input:
+            [f"results/figures/{m}.pdf" if m in FIGURES else f"results/tables/{m}.md" for m in made],
 
 
 rule claims:  # every qualitative claim of the paper: holds / does not hold / not measurable

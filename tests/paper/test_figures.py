@@ -16,13 +16,14 @@ from lgae.paper.evaluation.equivariance import scan_model, summarize
 from lgae.paper.evaluation.latent import latent_metrics
 from lgae.paper.evaluation.paper_protocol import SCORES, family_of, paper_protocol_metrics, paper_scores
 from lgae.paper.evaluation.reconstruction import reconstruction_metrics
-from lgae.paper.figures import METRIC_FIGURES, PREDICTION_FIGURES
+from lgae.paper.figures import builder
 from lgae.paper.plots.data_efficiency import data_efficiency_figure
 from lgae.paper.plots.style import ModelRun
 from lgae.paper.results import RunMetrics, anomaly_score_name
 from lgae.paper.tables import NOT_TRAINED, build_table
 from lgae.pipeline.data.preprocess import load_processed
 from lgae.pipeline.inference import predict_class
+from lgae.pipeline.targets import FIGURES
 
 SMALL = {"encoder_channels": [2, 2], "decoder_channels": [2, 2], "num_basis": 4}
 MODELS = {
@@ -116,24 +117,24 @@ def runs(predictions):
     return metrics
 
 
-@pytest.mark.parametrize("name", sorted(PREDICTION_FIGURES))
+@pytest.mark.parametrize("name", sorted(f.name for f in FIGURES.values() if f.reads == "predictions"))
 def test_every_prediction_figure_writes_a_file(predictions, tmp_path, name):
-    lgae_only = name in ("fig5", "fig6")
+    lgae_only = FIGURES[name].lgae_only
     models = {
         run: per_class
         for run, (_, per_class) in predictions.items()
         if not lgae_only or run.model.startswith("lgae")
     }
-    fig, caption = PREDICTION_FIGURES[name](models, "pythia", OPTIONS)
+    fig, caption = builder(name)(models, "pythia", OPTIONS)
     fig.savefig(tmp_path / f"{name}.png")
     assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     assert "Pythia" in caption
     assert "epochs" in caption
 
 
-@pytest.mark.parametrize("name", sorted(METRIC_FIGURES))
+@pytest.mark.parametrize("name", sorted(f.name for f in FIGURES.values() if f.reads == "metrics"))
 def test_every_metrics_figure_writes_a_file(runs, tmp_path, name):
-    fig, _ = METRIC_FIGURES[name](runs, "pythia")
+    fig, _ = builder(name)(runs, "pythia")
     fig.savefig(tmp_path / f"{name}.pdf")
     assert (tmp_path / f"{name}.pdf").stat().st_size > 5_000
 

@@ -16,6 +16,7 @@ import yaml
 
 from lgae.errors import ConfigError
 from lgae.pipeline import config as lgae_config
+from lgae.pipeline.targets import FIGURE_MODEL_KEYS, FIGURES, SNAKEMAKE_TARGETS, TABLES
 
 REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -84,7 +85,7 @@ def _one_model_config(path: Path) -> Path:
     cfg = yaml.safe_load((REPO / "config/quick.yaml").read_text())
     cfg["models"] = {"lgae-mix": {"latents": [2], "loss": "mse", "hyperparameters": {}}}
     cfg["data_efficiency"] = {"models": {"lgae-mix": 2}, "fractions": [0.1, 1.0], "seeds": [1]}
-    for figure in lgae_config.FIGURE_MODEL_KEYS:
+    for figure in FIGURE_MODEL_KEYS:
         cfg["figures"][figure] = {"lgae-mix": 2}
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -477,6 +478,24 @@ def test_a_figure_target_plans_only_what_the_figure_needs(workflow_dir):
     assert "figure" not in claims
 
 
+def test_the_named_targets_are_the_registrys_figures_and_tables(workflow_dir):
+    """One rule per target of lgae.pipeline.targets (`snakemake fig4`), asking for the figures and tables
+    the registry says it makes; dry-running them all plans every figure and table, and only those."""
+    plan = _snakemake(
+        "-n", "--cores", "1", *SNAKEMAKE_TARGETS, "--configfile", "config/quick.yaml", cwd=workflow_dir
+    )
+    assert plan.returncode == 0, plan.stderr + plan.stdout
+    asked = dict(re.findall(r"^rule (\w+):\n    input: (.*)$", plan.stdout, re.MULTILINE))
+    for name, made in SNAKEMAKE_TARGETS.items():
+        files = [
+            f"results/{'figures' if m in FIGURES else 'tables'}/{m}.{'pdf' if m in FIGURES else 'md'}"
+            for m in made
+        ]
+        assert sorted(asked[name].split(", ")) == sorted(files), name
+    assert sorted(re.findall(r"output: results/figures/(\w+)\.png", plan.stdout)) == sorted(FIGURES)
+    assert sorted(re.findall(r"output: results/tables/(\w+)\.html", plan.stdout)) == sorted(TABLES)
+
+
 @pytest.mark.slow
 def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     """The quick configuration, shrunk: data, every training, prediction and metric, every figure and
@@ -492,7 +511,7 @@ def test_tiny_quick_workflow_runs_end_to_end(tmp_path):
     for lgae in ("lgae-min-max", "lgae-mix"):
         cfg["models"][lgae]["latents"] = [2]
     cfg["data_efficiency"]["models"] = {"lgae-mix": 2, "cnnae": 55}
-    for figure in lgae_config.FIGURE_MODEL_KEYS:
+    for figure in FIGURE_MODEL_KEYS:
         cfg["figures"][figure] = {
             model: 2 if model.startswith("lgae") else latent
             for model, latent in cfg["figures"][figure].items()

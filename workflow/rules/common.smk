@@ -8,6 +8,7 @@ from lgae.pipeline.config import check_figure, check_generation, check_predictio
 from lgae.pipeline.config import main_runs as planned_main_runs
 from lgae.pipeline.config import scan_runs as planned_scan_runs
 from lgae.pipeline.config import training_settings
+from lgae.pipeline.targets import FIGURES, TABLES
 
 DATA = config["data"]
 SOURCE = DATA["source"]
@@ -175,15 +176,14 @@ def evaluate_options(wildcards):
     )
 
 
-# --- figures and tables: which runs each shows
-# Fig. 4 under the paper's protocol shows the models of Fig. 4
-FIGURE_MODELS = {"fig4_paper_protocol": "fig4"}
-
-
+# --- figures and tables (lgae.pipeline.targets): which runs each shows
 def figure_runs(figure):
-    """(model, latent, seed, fraction) of the models a figure shows: the first seed, the full training set."""
-    models = config["figures"][FIGURE_MODELS.get(figure, figure)]
-    return [(m, z, TRAIN["seeds"][0], 1.0) for m, z in models.items()]
+    """(model, latent, seed, fraction) of the runs a figure shows: the data-efficiency scan, or the
+    models of its key of `figures:` at the first seed and the full training set."""
+    shown = FIGURES[figure]
+    if shown.shows_scan:
+        return scan_runs()
+    return [(m, z, TRAIN["seeds"][0], 1.0) for m, z in config["figures"][shown.figure_key].items()]
 
 
 def predictions_of(figure):
@@ -205,27 +205,10 @@ FIGURE_OPTIONS = (
     f"--image-npix {config['figures']['image_npix']} --sample-jets {config['figures']['sample_jets']} "
     f"--sample-seed {config['figures']['sample_seed']} {emd_option()}"
 )
-FIGURE_SECTIONS = {
-    "fig2": "4.3 Reconstruction",
-    "fig3": "4.3 Reconstruction",
-    "fig4": "4.4 Anomaly detection",
-    "fig4_paper_protocol": "4.4 Anomaly detection",
-    "fig5": "4.5 Latent space",
-    "fig6": "4.5 Latent space",
-    "fig7": "4.6 Data efficiency",
-    "fig9": "App. C Equivariance",
-}
+# the files each figure reads: per run, its predictions of every class, or its metrics
 FIGURE_INPUTS = {
-    **{f: predictions_of(f) for f in ("fig2", "fig3", "fig4", "fig4_paper_protocol", "fig5", "fig6")},
-    "fig7": metrics_of(scan_runs()),
-    "fig9": metrics_of(figure_runs("fig9")),
+    f: predictions_of(f) if shown.reads == "predictions" else metrics_of(figure_runs(f))
+    for f, shown in FIGURES.items()
 }
 # the run each of a figure's input directories holds, in their order
-FIGURE_RUNS = {f: run_names(scan_runs() if f == "fig7" else figure_runs(f)) for f in FIGURE_SECTIONS}
-
-
-TABLE_SECTIONS = {
-    "table2": "4.3 Reconstruction",
-    "table3": "4.3 Reconstruction",
-    "table4": "4.4 Anomaly detection",
-}
+FIGURE_RUNS = {f: run_names(figure_runs(f)) for f in FIGURES}

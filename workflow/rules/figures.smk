@@ -1,8 +1,9 @@
 # The paper's figures, tables and claims, from prediction and metrics files (never from models). Tables
 # and claims read small metrics files, seconds each, so on a cluster they run where Snakemake runs
 # (localrule), not through the queue; a figure reads the prediction files of every model it shows whole
-# (~260 MB per model on JetNet's test jets, docs/planning.md), so it stays a job with memory to match. Named
-# targets (fig2 ... claims) are in the Snakefile; captions for the report in workflow/report/.
+# (~260 MB per model on JetNet's test jets, docs/planning.md), so it stays a job with memory to match. Which
+# figures and tables there are, and what each shows, is lgae.pipeline.targets; their named targets (fig2 ...
+# claims) are in the Snakefile; captions for the report in workflow/report/.
 
 
 rule figure:
@@ -12,7 +13,7 @@ rule figure:
         png=report(
             "results/figures/{figure}.png",
             caption="../report/figure.rst",
-            category=lambda wc: FIGURE_SECTIONS[wc.figure],
+            category=lambda wc: FIGURES[wc.figure].section,
         ),
         pdf="results/figures/{figure}.pdf",
         caption="results/figures/{figure}.txt",
@@ -21,7 +22,7 @@ rule figure:
     benchmark:
         "results/benchmarks/figure/{figure}.tsv"
     wildcard_constraints:
-        figure="|".join(FIGURE_SECTIONS),
+        figure="|".join(FIGURES),
     conda:
         "../../envs/lgae.yaml"
     resources:
@@ -45,7 +46,7 @@ rule table:
         html=report(
             "results/tables/{table}.html",
             caption="../report/table.rst",
-            category=lambda wc: TABLE_SECTIONS[wc.table],
+            category=lambda wc: TABLES[wc.table].section,
         ),
         csv="results/tables/{table}.csv",
         md="results/tables/{table}.md",
@@ -53,7 +54,7 @@ rule table:
     log:
         "results/logs/tables/{table}.log",
     wildcard_constraints:
-        table="|".join(TABLE_SECTIONS),
+        table="|".join(TABLES),
     localrule: True
     conda:
         "../../envs/lgae.yaml"

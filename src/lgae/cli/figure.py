@@ -12,11 +12,9 @@ import numpy as np
 from lgae.cli.common import add_expect, check_runs, read_metrics, runs_source
 from lgae.errors import DataError, LGAEError
 from lgae.names import CLASSES
+from lgae.pipeline.targets import FIGURES, Target, target
 
 log = logging.getLogger("lgae")
-
-
-FIGURES = ("fig2", "fig3", "fig4", "fig4_paper_protocol", "fig5", "fig6", "fig7", "fig9")
 
 
 def _run(info: dict[str, Any]) -> Any:
@@ -40,13 +38,17 @@ def _save_figure(fig: Any, prefix: Path, caption: str) -> None:
 
 
 def add(sub: argparse._SubParsersAction) -> None:
+    reading = {
+        kind: ", ".join(f.name for f in FIGURES.values() if f.reads == kind)
+        for kind in ("predictions", "metrics")
+    }
     p = sub.add_parser(
         "figure",
         help="draw one of the paper's figures from prediction or metrics files",
         description=(
-            "Reads: prediction directories (fig2-fig6, fig4_paper_protocol: <dir>/<class>.h5) or metrics directories (fig7, fig9: "
-            "<dir>/*.json), one per model. Writes: <out-prefix>.pdf, .png and .txt (its caption: the data, "
-            "the models with their epochs, the seeds)."
+            f"Reads: prediction directories ({reading['predictions']}: <dir>/<class>.h5) or metrics directories "
+            f"({reading['metrics']}: <dir>/*.json), one per model. Writes: <out-prefix>.pdf, .png and .txt (its "
+            "caption: the data, the models with their epochs, the seeds)."
         ),
     )
     p.add_argument("name", choices=FIGURES)
@@ -69,11 +71,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run)
 
 
-def _check_figure_models(name: str, inputs: list[Path], infos: list[dict[str, Any]]) -> None:
+def _check_figure_models(shown: Target, inputs: list[Path], infos: list[dict[str, Any]]) -> None:
     """Figures of the Lorentz latent or of equivariance show LGAEs only."""
-    from lgae.pipeline.config import LGAE_ONLY_FIGURES
-
-    if name in LGAE_ONLY_FIGURES:
+    if shown.lgae_only:
         others = [
             f"{d} ({i.get('model')})"
             for d, i in zip(inputs, infos, strict=True)
@@ -81,8 +81,8 @@ def _check_figure_models(name: str, inputs: list[Path], infos: list[dict[str, An
         ]
         if others:
             raise LGAEError(
-                f"{name} shows the Lorentz latent or equivariance of LGAE models only, not {', '.join(others)}; "
-                f"give LGAE directories (figures.{name})"
+                f"{shown.name} shows the Lorentz latent or equivariance of LGAE models only, not "
+                f"{', '.join(others)}; give LGAE directories ({shown.models})"
             )
 
 
@@ -96,24 +96,23 @@ def run(args: argparse.Namespace) -> None:
             "figures.image_max_r, figures.sample_jets)"
         )
 
-    if args.name in ("fig7", "fig9"):
+    shown = target(args.name, "figure")
+    if shown.reads == "metrics":
         runs = [read_metrics(d) for d in args.inputs]
         infos = [r.info for r in runs]
         check_runs(args.inputs, infos, args.expect, "--expect")
-        _check_figure_models(args.name, args.inputs, infos)
-        fig, caption = figures.METRIC_FIGURES[args.name](runs, runs_source(infos))
+        _check_figure_models(shown, args.inputs, infos)
+        fig, caption = figures.builder(args.name)(runs, runs_source(infos))
     else:
         from lgae.pipeline.inference import IMAGE_SAMPLE, read_class_predictions
 
-        classes = (
-            args.background if args.name in ("fig2", "fig3", "fig5") else [*args.background, *args.signals]
-        )
+        classes = [*args.background, *args.signals] if shown.signals else args.background
         if args.name == "fig4" and not args.signals:
             raise LGAEError("fig4 needs at least one signal class (--signals, data.signals)")
         models = [read_class_predictions(d, classes) for d in args.inputs]
         infos = [next(iter(m.values())).attrs for m in models]
         check_runs(args.inputs, infos, args.expect, "--expect")
-        _check_figure_models(args.name, args.inputs, infos)
+        _check_figure_models(shown, args.inputs, infos)
         for jet_class in classes:  # every model on the same test jets: a figure overlays them
             for directory, model in zip(args.inputs[1:], models[1:], strict=True):
                 if not np.array_equal(model[jet_class].index, models[0][jet_class].index):
@@ -149,7 +148,7 @@ def run(args: argparse.Namespace) -> None:
             "sample_jets": args.sample_jets,
             "sample_seed": args.sample_seed,
         }
-        fig, caption = figures.PREDICTION_FIGURES[args.name](
+        fig, caption = figures.builder(args.name)(
             {_run(i): m for i, m in zip(infos, models, strict=True)}, runs_source(infos), options
         )
     _save_figure(fig, args.out_prefix, caption)

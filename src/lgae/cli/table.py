@@ -8,13 +8,12 @@ from pathlib import Path
 
 from lgae.cli.common import add_expect, check_runs, check_scores, read_metrics, runs_source
 from lgae.errors import LGAEError
+from lgae.pipeline.targets import TABLES
 
 log = logging.getLogger("lgae")
 
 
 def add(sub: argparse._SubParsersAction) -> None:
-    from lgae.paper.tables import TABLES
-
     p = sub.add_parser(
         "table",
         help="one of the paper's tables, ours beside the paper's, from metrics files",

@@ -31,11 +31,33 @@ from lgae.paper.published import numbers
 from lgae.paper.results import RunMetrics, anomaly_score_name
 from lgae.pipeline.inference import JET_FEATURES, Predictions, image_sample
 from lgae.pipeline.seeding import rng
+from lgae.pipeline.targets import FIGURES, target
 
-__all__ = ["METRIC_FIGURES", "PREDICTION_FIGURES"]
+__all__ = ["BUILDERS", "builder"]
 
 GEV_PER_TEV = 1000.0
 ModelPredictions = Mapping[ModelRun, Mapping[str, Predictions]]
+#: a figure from predictions (models, source, options) or from metrics (runs, source)
+Builder = Callable[..., tuple[Figure, str]]
+
+#: the functions that draw the figures, by the registry's builder names (lgae.pipeline.targets)
+BUILDERS: dict[str, Builder] = {}
+
+
+def _builds(function: Builder) -> Builder:
+    """Registers a figure's function under its name, which a figure of the registry must name."""
+    if function.__name__ not in {f.builder for f in FIGURES.values()}:
+        raise ValueError(
+            f"{function.__name__}: no figure of lgae.pipeline.targets is drawn by it; add it there"
+        )
+    BUILDERS[function.__name__] = function
+    return function
+
+
+def builder(name: str) -> Builder:
+    """The function that draws figure ``name``: from predictions when the registry says it reads them
+    (``builder(name)(models, source, options)``), else from metrics (``builder(name)(runs, source)``)."""
+    return BUILDERS[target(name, "figure").builder]
 
 
 def _concat(parts: Sequence[Predictions], name: str) -> np.ndarray:
@@ -43,6 +65,7 @@ def _concat(parts: Sequence[Predictions], name: str) -> np.ndarray:
 
 
 def _caption(title: str, source: str, runs: Sequence[ModelRun], extra: str = "") -> str:
+    """``title`` (a figure's heading in the registry), then the data, the models and their epochs, the seeds."""
     return f"{title}. {footer_text(source, list(runs))}{(' ' + extra) if extra else ''}"
 
 
@@ -56,6 +79,7 @@ def _average_image(
     return total / len(p4)
 
 
+@_builds
 def fig2(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> tuple[Figure, str]:
     """Jet images: target, then each model; the average QCD jet and sample QCD jets."""
     npix, max_r, background = options["npix"], options["max_r"], options["background"]
@@ -91,7 +115,7 @@ def fig2(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
         else:
             columns.append(particle_column(run.label, {c: predictions[c].recon_p4 for c in background}))
     caption = _caption(
-        "Fig. 2: jet images (pT_rel per pixel) of QCD test jets: the average jet (log scale) and single jets",
+        FIGURES["fig2"].heading,
         source,
         list(models),
         f"Particle clouds pixelated on {npix}×{npix} over ±{max_r}; the CNNAE shown on its own output grid.",
@@ -111,6 +135,7 @@ def _jet_columns(features: np.ndarray) -> dict[str, np.ndarray]:
     return {**out, "mass": out["mass"] * GEV_PER_TEV, "pt": out["pt"] * GEV_PER_TEV}
 
 
+@_builds
 def fig3(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> tuple[Figure, str]:
     """Particle and jet feature distributions of the QCD test jets and of each model's reconstruction."""
     background = options["background"]
@@ -127,8 +152,7 @@ def fig3(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
             values.update(_particle_features(_concat(parts, "recon_p4"), _concat(parts, "mask")))
         recon[run] = values
     caption = _caption(
-        "Fig. 3: particle (pT_rel, η_rel, φ_rel, relative to each cloud's own jet axis) and jet (mass, pT, η) "
-        "feature distributions of QCD test jets and their reconstructions",
+        FIGURES["fig3"].heading,
         source,
         list(models),
         "The CNNAE has no particle outputs (its jet features come from its pixels).",
@@ -153,12 +177,13 @@ def roc_curves(
     return curves
 
 
+@_builds
 def fig4(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> tuple[Figure, str]:
     """ROC curves per signal and combined."""
     score = options["anomaly_score"]
     curves = roc_curves(models, options["background"], options["signals"], score)
     caption = _caption(
-        "Fig. 4: ROC curves of anomaly detection, signal against QCD test jets",
+        FIGURES["fig4"].heading,
         source,
         list(models),
         f"Score: {score} (particle-cloud models), image MSE (CNNAE); higher = more anomalous.",
@@ -168,6 +193,7 @@ def fig4(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
     ), caption
 
 
+@_builds
 def fig4_paper_protocol(
     models: ModelPredictions, source: str, options: Mapping[str, Any]
 ) -> tuple[Figure, str]:
@@ -182,8 +208,9 @@ def fig4_paper_protocol(
         for signal, (key, fpr, tpr, area, flipped) in best_rocs(scores, background, signals).items():
             curves.setdefault(signal, {})[run] = (fpr, tpr, area)
             notes.setdefault(signal, {})[run] = f"best: {key}{', labels flipped' if flipped else ''}"
+    shown = FIGURES["fig4_paper_protocol"]
     caption = _caption(
-        f"Fig. 4, {PROTOCOL_NAME}: ROC curves of anomaly detection, signal against QCD test jets",
+        f"{shown.label}, {PROTOCOL_NAME}: {shown.caption}",
         source,
         list(models),
         "Each curve is the best of its family's scores for that signal, chosen after looking at the test "
@@ -195,6 +222,7 @@ def fig4_paper_protocol(
 
 
 # ------------------------------------------------------------------------------------------- Figs. 5, 6
+@_builds
 def fig5(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> tuple[Figure, str]:
     """Summed latent 4-vector (imaginary part) against the jet momentum, QCD test jets."""
     background = options["background"]
@@ -204,14 +232,14 @@ def fig5(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
         latents[run] = np.concatenate([p.latent["vectors"] for p in parts])
         jets[run] = np.concatenate([p.p4.astype(np.float64).sum(axis=1) for p in parts])
     caption = _caption(
-        "Fig. 5: imaginary part of the summed latent 4-vectors against the jet 3-momentum (TeV), QCD test jets, "
-        "with Pearson's r",
+        FIGURES["fig5"].heading,
         source,
         list(models),
     )
     return correlation_figure(latents, jets, caption), caption
 
 
+@_builds
 def fig6(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> tuple[Figure, str]:
     """Invariant masses of latent vectors 1, 2 and of their total, per class."""
     background, signals = options["background"], options["signals"]
@@ -221,8 +249,7 @@ def fig6(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
         per_class.update({s: predictions[s].latent["vectors"] for s in signals})
         latents[run] = per_class
     caption = _caption(
-        "Fig. 6: invariant mass squared of the imaginary parts of latent vectors 1 and 2 and of the sum of all "
-        "latent vectors, test jets per class (QCD = gluon + light quark)",
+        FIGURES["fig6"].heading,
         source,
         list(models),
         "Min-Max latents hold the min-selected vectors first, then the max-selected ones. Each panel spans the "
@@ -231,17 +258,8 @@ def fig6(models: ModelPredictions, source: str, options: Mapping[str, Any]) -> t
     return mass_figure(latents, caption), caption
 
 
-PREDICTION_FIGURES: dict[str, Callable[[ModelPredictions, str, Mapping[str, Any]], tuple[Figure, str]]] = {
-    "fig2": fig2,
-    "fig3": fig3,
-    "fig4": fig4,
-    "fig4_paper_protocol": fig4_paper_protocol,
-    "fig5": fig5,
-    "fig6": fig6,
-}
-
-
 # ------------------------------------------------------------------------------------------- Figs. 7, 9
+@_builds
 def fig7(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
     """Median |relative error| of the jet mass against the training fraction, per model over seeds."""
     values: dict[str, dict[float, list[float]]] = {}
@@ -257,8 +275,7 @@ def fig7(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
     model_runs = sorted({_model_run(r) for r in runs if r.fraction == 1.0}, key=lambda r: (r.model, r.seed))
     epochs = sorted({(r.model, r.fraction, r.info.get("epochs")) for r in runs})
     caption = _caption(
-        "Fig. 7: median |relative error| of the jet mass of QCD test jets against the fraction of the training "
-        "data; markers: median over seeds, band: their range, dots: each seed",
+        FIGURES["fig7"].heading,
         source,
         model_runs,
         "Epochs trained per (model, fraction): " + ", ".join(f"{m} {f:g}: {e}" for m, f, e in epochs) + ".",
@@ -270,6 +287,7 @@ def _model_run(run: RunMetrics) -> ModelRun:
     return ModelRun.trained(run.model, run.latent, run.seed, run.info)
 
 
+@_builds
 def fig9(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
     """Equivariance scans of the trained LGAEs."""
     scans = {_model_run(r): r.equivariance["scans"] for r in runs if r.equivariance["summary"].get("scanned")}
@@ -283,16 +301,9 @@ def fig9(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
         boost = numbers()["fig9_boost"]
         paper = (boost["gamma"], boost["deviation"])
     caption = _caption(
-        "Fig. 9: relative deviation of the trained LGAEs' reconstructed 4-vectors under boosts along z "
-        "(rapidity 0…10, γ up to cosh 10) and rotations about z, float64",
+        FIGURES["fig9"].heading,
         source,
         list(scans),
         f"QCD test jets per scan: {jets}. Solid: Eq. 13; dashed: strict (max deviation / max component).",
     )
     return equivariance_figure(scans, caption, paper), caption
-
-
-METRIC_FIGURES: dict[str, Callable[[Sequence[RunMetrics], str], tuple[Figure, str]]] = {
-    "fig7": fig7,
-    "fig9": fig9,
-}

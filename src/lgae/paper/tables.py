@@ -26,8 +26,9 @@ from lgae.paper.results import (
     paper_protocol_best,
     runs_of,
 )
+from lgae.pipeline.targets import target
 
-__all__ = ["TABLES", "Table", "build_table"]
+__all__ = ["Table", "build_table"]
 
 NOT_TRAINED = "not trained"
 OURS = "ours, pre-registered"
@@ -45,11 +46,6 @@ FEATURE_LABELS = {
     "0.1": "ε_s(ε_b=1e-1)",
     "0.01": "ε_s(ε_b=1e-2)",
     "0.001": "ε_s(ε_b=1e-3)",
-}
-TITLES = {
-    "table2": "Table 2: particle-feature reconstruction, median and IQR of the relative errors (QCD test jets)",
-    "table3": "Table 3: jet-feature reconstruction, median and IQR of the relative errors (QCD test jets)",
-    "table4": "Table 4: anomaly detection, top + W + Z combined against QCD (test jets)",
 }
 
 
@@ -171,8 +167,7 @@ def _extractors(name: str, score: str) -> dict[str, Callable[[RunMetrics], float
 
 def build_table(name: str, runs: Sequence[RunMetrics], source: str, score: str = "chamfer") -> Table:
     """Table ``name`` (table2/3/4) from the runs at training fraction 1, for data from ``source``."""
-    if name not in TITLES:
-        raise ValueError(f"unknown table {name!r}; use one of {sorted(TITLES)}")
+    heading = target(name, "table").heading
     paper = numbers()[name]
     extract = _extractors(name, score)
     comparable = source == "jetnet"
@@ -241,7 +236,4 @@ def build_table(name: str, runs: Sequence[RunMetrics], source: str, score: str =
         notes.append(
             "Relative error: see docs/deviations.md (evaluation); particles matched as in the config."
         )
-    return Table(name, TITLES[name], notes, pd.DataFrame.from_records(records))
-
-
-TABLES = tuple(TITLES)
+    return Table(name, heading, notes, pd.DataFrame.from_records(records))

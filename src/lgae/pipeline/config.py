@@ -17,6 +17,7 @@ import jsonschema
 from lgae import names
 from lgae.errors import ConfigError, LGAEError
 from lgae.io import read_yaml
+from lgae.pipeline.targets import FIGURE_MODEL_KEYS, FIGURES, target
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_PATH = REPO_ROOT / "config" / "schema.yaml"
@@ -289,7 +290,7 @@ def check_figure(config: dict[str, Any], figure: str) -> None:
     """What `lgae figure` checks of its options beyond the schema: Fig. 2's sample jets exist."""
     from lgae.pipeline.inference import IMAGE_SAMPLE
 
-    if figure != "fig2":
+    if target(figure, "figure").name != "fig2":
         return
     candidates = sum(min(IMAGE_SAMPLE, test_jets(config, c)) for c in config["data"]["background"])
     if config["figures"]["sample_jets"] > candidates:
@@ -299,18 +300,14 @@ def check_figure(config: dict[str, Any], figure: str) -> None:
         )
 
 
-#: figures that read the Lorentz latent or scan Lorentz equivariance: they show LGAEs only
-LGAE_ONLY_FIGURES = ("fig5", "fig6", "fig9")
-FIGURE_MODEL_KEYS = ("fig2", "fig3", "fig4", "fig5", "fig6", "fig9")
-
-
 def _check_figures(config: dict[str, Any]) -> None:
-    """Every model a figure shows is one the configuration trains (seed training.seeds[0])."""
+    """Every model a figure shows is one the configuration trains (seed training.seeds[0]); the figures of
+    the Lorentz latent or of equivariance show LGAEs only (lgae.pipeline.targets)."""
     models = config["models"]
     for figure in FIGURE_MODEL_KEYS:
         for model, latent in config["figures"][figure].items():
             key = f"figures.{figure}.{model}"
-            if figure in LGAE_ONLY_FIGURES and not model.startswith("lgae"):
+            if FIGURES[figure].lgae_only and not model.startswith("lgae"):
                 raise ConfigError(
                     f"{key}: {figure} shows the Lorentz latent or equivariance, LGAE models only"
                 )
