@@ -306,7 +306,7 @@ def test_a_training_job_killed_by_its_walltime_resumes_from_its_checkpoint(quick
     assert resumed, log[-3000:]
     reached = int(resumed.group(1))
     assert 1 <= reached < epochs
-    trained = [int(e) for e in re.findall(r"INFO lgae\.train: epoch (\d+):", log)]
+    trained = [int(e) for e in re.findall(r"INFO lgae\.pipeline\.training: epoch (\d+):", log)]
     assert trained == list(range(reached + 1, epochs + 1))
     # and the history is whole: every epoch once, from both attempts
     history = (workdir / LONG_JOB / "history.csv").read_text().splitlines()[1:]
