@@ -22,6 +22,7 @@ from lgae.paper.plots.style import ModelRun
 from lgae.paper.results import RunMetrics, anomaly_score_name
 from lgae.paper.tables import NOT_TRAINED, build_table
 from lgae.pipeline.data.preprocess import load_processed
+from lgae.pipeline.identity import Run
 from lgae.pipeline.inference import predict_class
 from lgae.pipeline.targets import FIGURES
 
@@ -63,7 +64,7 @@ def predictions(processed_jets_dir):
             "source": "pythia",
             "image_max_r": getattr(model, "max_r", None),
         }
-        out[ModelRun(name, latent, 1, 0, 0)] = (
+        out[ModelRun(Run(name, latent, 1), 0, 0)] = (
             model,
             {
                 c: predict_class(model, jets, 64, progress=False, with_emd=False, attrs=attrs)
@@ -205,7 +206,7 @@ def test_claims_have_a_verdict_each(runs):
 
 
 def _run(model: str, latent: int, fraction: float = 1.0, seed: int = 1, **parts) -> RunMetrics:
-    return RunMetrics(model, latent, seed, fraction, {}, **parts)
+    return RunMetrics(Run(model, latent, seed, fraction), {}, **parts)
 
 
 def _mass_error(value: float) -> dict:
@@ -341,7 +342,7 @@ def test_a_reconstruction_outside_a_panel_is_named_not_silently_missing():
     }
     far = {key: values + 1e4 for key, values in target.items()}  # every value beyond every axis
     fig = feature_figure(
-        target, {ModelRun("lgae-mix", 9): far, ModelRun("lgae-min-max", 4): target}, "footer"
+        target, {ModelRun(Run("lgae-mix", 9, 1)): far, ModelRun(Run("lgae-min-max", 4, 1)): target}, "footer"
     )
     legend = [t.get_text() for t in fig.axes[3].get_legend().get_texts()]
     assert len(legend) == 3
@@ -352,8 +353,8 @@ def test_a_caption_says_when_a_run_stopped_on_its_time_budget():
     """With training.max_minutes the epochs depend on the machine, so the caption names the budget."""
     from lgae.paper.plots.style import footer_text
 
-    budget = ModelRun("lgae-mix", 9, 1, 41, 40, "time budget (5 min)")
-    stopped = ModelRun("lgae-min-max", 4, 1, 120, 95, "early stopping")
+    budget = ModelRun(Run("lgae-mix", 9, 1), 41, 40, "time budget (5 min)")
+    stopped = ModelRun(Run("lgae-min-max", 4, 1), 120, 95, "early stopping")
     text = footer_text("pythia", [budget, stopped])
     assert f"{budget.label}: 41 epochs (best 40, stopped by its time budget (5 min))" in text
     assert f"{stopped.label}: 120 epochs (best 95). Seed(s): [1]." in text

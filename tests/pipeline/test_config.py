@@ -147,7 +147,7 @@ def test_the_shipped_configs_pass_both_checks():
     for name in ("config.yaml", "quick.yaml", "cpu.yaml"):
         config = lgae_config.load(REPO / "config" / name)
         for run in lgae_config.main_runs(config) + lgae_config.scan_runs(config):
-            TrainSettings(**lgae_config.training_settings(config, *run))
+            TrainSettings(**lgae_config.training_settings(config, run))
 
 
 def _bad_values(hint) -> list:
@@ -313,3 +313,22 @@ def test_generation_settings_the_generate_job_or_preprocessing_refuse_are_refuse
     code, err = _run_cli(argv, capsys)
     assert code == 2
     assert "|jet η| <= 5.2" in err
+
+
+def test_a_training_key_the_config_may_leave_out_defaults_to_the_training_settings():
+    """The schema documents the default of each optional training key; it is TrainSettings' default, and
+    a config without the key trains with it."""
+    from dataclasses import fields
+
+    defaults = {f.name: f.default for f in fields(TrainSettings)}
+    training = lgae_config.schema()["properties"]["training"]
+    optional = [k for k in training["properties"] if k not in training["required"]]
+    documented = {k: training["properties"][k]["default"] for k in optional if k in defaults}
+    assert documented == {"min_improvement": 0.0, "max_minutes": None}
+    assert all(documented[k] == defaults[k] for k in documented)
+    config = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+    for key in documented:
+        del config["training"][key]
+    (run,) = lgae_config.main_runs(config)[:1]
+    settings = TrainSettings(**lgae_config.training_settings(config, run))
+    assert {k: getattr(settings, k) for k in documented} == documented

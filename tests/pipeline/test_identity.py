@@ -5,16 +5,20 @@ killed job, trained under other settings) is refused with one line naming both, 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import asdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import h5py
 import numpy as np
 import pytest
 
 from lgae import cli
+from lgae.errors import LGAEError
 from lgae.pipeline.data.preprocess import preprocess_class
+from lgae.pipeline.identity import Run, parse_expected, run_record
 from lgae.pipeline.training import TrainPaths, TrainSettings, train
 
 SMALL = {"encoder_channels": [2, 2], "decoder_channels": [2, 2], "num_basis": 4}
@@ -489,3 +493,108 @@ def test_figure_options_out_of_range_are_one_line(runs, tmp_path, capsys, option
     code, err = _cli(argv, capsys)
     assert code == 2
     assert "Fig. 2 needs at least 4 pixels, a positive half-width and one jet" in err
+
+
+# ------------------------------------------------------------------ Run: one name for a run
+CONFIGS = [
+    Path(__file__).resolve().parents[2] / "config" / name
+    for name in ("config.yaml", "quick.yaml", "cpu.yaml")
+]
+
+
+def _planned_runs() -> list[Run]:
+    from lgae.io import read_yaml
+    from lgae.pipeline import config as lgae_config
+
+    runs = []
+    for path in CONFIGS:
+        config = read_yaml(path)
+        runs += lgae_config.main_runs(config) + lgae_config.scan_runs(config)
+    return runs
+
+
+def test_every_planned_run_reads_back_from_its_text_and_its_record():
+    runs = _planned_runs()
+    assert len(set(runs)) > 300  # the paper's 314 among them
+    for run in runs:
+        assert Run.parse(str(run)) == run
+        assert Run.from_record(json.loads(json.dumps(run.record()))) == run
+        assert Run.from_settings(run.settings()) == run
+    assert str(Run("lgae-mix", 9, 1, 1e-4)) == "lgae-mix:9:1:0.0001"
+    assert str(Run("cnnae", 55, 2, 1)) == "cnnae:55:2:1"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("lgae-mix:9:1", "4 parts, 3 given"),
+        ("lgae-mix:9:1:1:1", "4 parts, 5 given"),
+        ("lgae-mix:nine:1:1", "whole numbers LATENT and SEED"),
+        ("lgae-mix:9:1.5:1", "whole numbers LATENT and SEED"),
+        ("lgae-mix:9:1:all", "a number"),
+        ("lgae-mix:0:1:1", "latent 0 must be an integer >= 1"),
+        ("lgae-mix:9:-1:1", "seed -1 must be an integer >= 0"),
+        ("lgae-mix:9:1:0", "fraction 0.0 must be a number in (0, 1]"),
+        ("lgae-mix:9:1:1.5", "fraction 1.5 must be a number in (0, 1]"),
+        ("lgae-mix:9:1:nan", "fraction nan must be a number in (0, 1]"),
+        (":9:1:1", "a model name"),
+    ],
+)
+def test_a_run_text_that_is_not_one_is_refused_naming_the_option_and_the_form(text, says):
+    with pytest.raises(LGAEError) as error:
+        Run.parse(text, "--scan-expect")
+    message = str(error.value)
+    assert message.startswith(f"--scan-expect {text!r}: ")
+    assert says in message
+
+
+def test_a_run_from_numbers_of_other_types_is_the_same_run():
+    """A record read back from HDF5 attributes holds numpy numbers; the run is the same, its text too."""
+    run = Run("lgae-min-max", np.int64(4), np.int32(1), np.float32(0.5))
+    assert run == Run("lgae-min-max", 4, 1, 0.5)
+    assert str(run) == "lgae-min-max:4:1:0.5"
+    assert type(run.latent) is int
+    assert type(run.fraction) is float
+    with pytest.raises(LGAEError, match=r"latent 9\.5"):
+        Run("lgae-mix", 9.5, 1)
+    with pytest.raises(LGAEError, match="seed True"):
+        Run("lgae-mix", 9, True)
+
+
+def test_a_runs_paths_are_the_workflows_patterns_filled_in():
+    """The paths of a run are the patterns the rules match, with its fraction label; a path read back
+    through the rules' wildcard constraints gives the same run (none is lost to a label out of pattern)."""
+    patterns = {kind: Run.pattern(kind) for kind in ("models", "predictions", "metrics")}
+    assert patterns["models"] == "results/models/{model}/{latent}/seed{seed}/frac{frac}"
+    constraints = {"model": r"[a-z-]+", "latent": r"\d+", "seed": r"\d+", "frac": Run.FRACTION_PATTERN}
+    fractions = (1.0, 0.5, 0.1, 0.01, 1e-4, 2e-4, 0.0007, 1e-5, 3.5e-7)
+    runs = [*_planned_runs(), *(Run("lgae-mix", 9, 3, f) for f in fractions)]
+    for run in runs:
+        paths = {
+            "models": run.model_dir(),
+            "predictions": run.predictions_dir(),
+            "metrics": run.metrics_dir(),
+        }
+        for kind, pattern in patterns.items():
+            assert paths[kind] == pattern.format(
+                model=run.model, latent=run.latent, seed=run.seed, frac=run.fraction_label
+            )
+            regex = re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}")
+            regex = regex.format(**{k: f"(?P<{k}>{v})" for k, v in constraints.items()})
+            wildcards = re.fullmatch(regex, paths[kind])
+            assert wildcards is not None, (paths[kind], pattern)
+            assert Run.from_wildcards(SimpleNamespace(**wildcards.groupdict())) == run
+    # the logs' and benchmarks' names tell every run apart by the same wildcards
+    assert set(re.findall(r"{(\w+)}", Run.FLAT_PATTERN)) == set(constraints)
+    run = Run("gnnae-jl", 55, 2, 0.001)
+    assert run.model_file() == "results/models/gnnae-jl/55/seed2/frac0.001/model.pt"
+    assert run.metrics_file("anomaly", root="out") == "out/metrics/gnnae-jl/55/seed2/frac0.001/anomaly.json"
+    assert run.predictions_dir() == "results/predictions/gnnae-jl/55/seed2/frac0.001"
+
+
+def test_training_settings_name_their_run_as_its_files_do():
+    settings = _settings(latent=4, seed=3, train_fraction=0.25)
+    assert settings.run == Run(settings.model, 4, 3, 0.25)
+    assert settings.run == Run.from_settings(asdict(settings))
+    assert run_record(asdict(settings)) == settings.run.record()
+    assert parse_expected(str(settings.run)) == settings.run.settings()

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,34 @@ def test_every_step_that_reads_a_run_is_told_which_run_to_expect(workflow_dir):
     assert "--expect lgae-min-max:2:1:1 lgae-min-max:4:1:1 lgae-mix:2:1:1" in table
     claims = next(c for c in commands if "lgae claims" in c)
     assert "--scan-expect lgae-mix:9:1:0.01 lgae-mix:9:1:1 lgae-min-max:4:1:0.01" in claims
+
+
+def test_each_run_is_trained_where_its_paths_say_with_the_settings_its_model_must_carry(workflow_dir):
+    """The train jobs a dry run plans are the configuration's runs at their paths (Run.model_file), and
+    each train command, read by `lgae train`, gives the settings the predict step of that run expects."""
+    from lgae.cli import parser
+    from lgae.cli.train import settings_from_args
+    from lgae.pipeline.settings import TrainSettings
+
+    result = _snakemake("-n", "-p", "--cores", "1", "--configfile", "config/quick.yaml", cwd=workflow_dir)
+    assert result.returncode == 0, result.stderr + result.stdout
+    commands = [line for line in result.stdout.splitlines() if " -m lgae " in line]
+    config = yaml.safe_load((REPO / "config" / "quick.yaml").read_text())
+    runs = lgae_config.main_runs(config) + lgae_config.scan_runs(config)
+    trained, expected = {}, {}
+    for command in commands:
+        command = re.sub(r"\$\(dirname ([^)]+)\)", lambda m: os.path.dirname(m.group(1)), command)
+        words = shlex.split(command.split(" > ")[0])
+        if "train" in words:
+            settings = settings_from_args(parser().parse_args(words[words.index("train") :]))
+            trained[words[words.index("--out-dir") + 1] + "/model.pt"] = settings
+        elif "predict" in words:
+            model_file = words[words.index("--model-file") + 1]
+            expected[model_file] = TrainSettings(**json.loads(words[words.index("--expect") + 1]))
+    assert sorted(trained) == sorted(expected) == sorted({run.model_file() for run in runs})
+    for run in runs:
+        assert trained[run.model_file()] == expected[run.model_file()], run
+        assert trained[run.model_file()].run == run
 
 
 def test_train_rule_asks_for_a_gpu_and_records_logs_and_timings(workflow_dir):

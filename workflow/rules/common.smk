@@ -4,10 +4,13 @@ import os
 import shlex
 from dataclasses import asdict
 
+from lgae.cli.train import train_arguments
 from lgae.pipeline.config import check_figure, check_generation, check_prediction, check_training
 from lgae.pipeline.config import main_runs as planned_main_runs
 from lgae.pipeline.config import scan_runs as planned_scan_runs
 from lgae.pipeline.config import training_settings
+from lgae.pipeline.identity import Run
+from lgae.pipeline.settings import TrainSettings
 from lgae.pipeline.targets import FIGURES, TABLES
 
 DATA = config["data"]
@@ -48,55 +51,35 @@ wildcard_constraints:
     model="|".join(names.MODEL_NAMES),
     latent=r"\d+",
     seed=r"\d+",
-    frac=r"[0-9.]+(e-?[0-9]+)?",
+    frac=Run.FRACTION_PATTERN,
 
 
-def fraction_label(fraction):
-    """The canonical text of a training fraction in paths (1.0 -> "1", 0.0001 -> "0.0001")."""
-    return f"{float(fraction):g}"
-
-
-RUN = "results/models/{model}/{latent}/seed{seed}/frac{frac}"
-PREDICTIONS = "results/predictions/{model}/{latent}/seed{seed}/frac{frac}"
-METRICS = "results/metrics/{model}/{latent}/seed{seed}/frac{frac}"
+# a run's directories, as the rules match them (lgae.pipeline.identity.Run: one definition)
+RUN = Run.pattern("models")
+PREDICTIONS = Run.pattern("predictions")
+METRICS = Run.pattern("metrics")
+RUN_NAME = Run.FLAT_PATTERN  # of a run's logs and benchmarks
 METRIC_NAMES = ["reconstruction", "anomaly", "latent", "equivariance"]
 EVAL = config["evaluation"]
 
 
-def run_dir(model, latent, seed, fraction):
-    return RUN.format(model=model, latent=latent, seed=seed, frac=fraction_label(fraction))
-
-
-def metrics_file(run, name):
-    """The metrics file ``name`` of a run (model, latent, seed, fraction)."""
-    model, latent, seed, fraction = run
-    return f"{METRICS}/{name}.json".format(
-        model=model, latent=latent, seed=seed, frac=fraction_label(fraction)
-    )
-
-
-def predictions_dir(run):
-    model, latent, seed, fraction = run
-    return PREDICTIONS.format(model=model, latent=latent, seed=seed, frac=fraction_label(fraction))
-
-
 def main_runs():
-    """(model, latent, seed, fraction) of every model of the paper's tables and figures."""
+    """Every model of the paper's tables and figures (lgae.pipeline.identity.Run)."""
     return planned_main_runs(config)
 
 
 def scan_runs():
-    """(model, latent, seed, fraction) of the data-efficiency scan (Fig. 7)."""
+    """The runs of the data-efficiency scan (Fig. 7)."""
     return planned_scan_runs(config)
 
 
 def run_names(runs):
     """The runs as `--expect` names them (MODEL:LATENT:SEED:FRACTION), in order."""
-    return " ".join(f"{m}:{z}:{s}:{fraction_label(f)}" for m, z, s, f in runs)
+    return " ".join(str(run) for run in runs)
 
 
 def trained_models(runs):
-    return sorted({f"{run_dir(*run)}/model.pt" for run in runs})
+    return sorted({run.model_file() for run in runs})
 
 
 def checked(check, value):
@@ -113,43 +96,28 @@ def checked(check, value):
 
 
 def run_of(wildcards):
-    """(model, latent, seed, fraction) of a job's wildcards."""
-    return wildcards.model, int(wildcards.latent), int(wildcards.seed), float(wildcards.frac)
+    """The run (lgae.pipeline.identity.Run) of a job's wildcards."""
+    return Run.from_wildcards(wildcards)
 
 
 def run_settings(wildcards):
-    """The training settings of one run (lgae.pipeline.config.training_settings: what the config says for it)."""
-    return training_settings(
-        config, wildcards.model, int(wildcards.latent), int(wildcards.seed), float(wildcards.frac)
-    )
+    """The training settings of one run (lgae.pipeline.settings.TrainSettings): what the config says for it
+    (lgae.pipeline.config.training_settings)."""
+    return TrainSettings(**training_settings(config, run_of(wildcards)))
 
 
 def train_options(wildcards):
-    """Command-line options of `lgae train` taken from the config."""
-    settings = run_settings(wildcards)
-    loss = f"--loss {settings['loss']}" if settings["loss"] else ""
-    hyper = json.dumps(settings["hyperparameters"], separators=(",", ":"))
-    # only when set, so that a finished DAG of an older config is not rerun for the new option
-    minimum = settings["min_improvement"]
-    min_improvement = f"--min-improvement {minimum} " if minimum else ""
-    minutes = settings["max_minutes"]
-    max_minutes = f"--max-minutes {minutes} " if minutes is not None else ""
-    compile_flag = "--compile " if TRAIN.get("compile") else ""
-    return (
-        f"{loss} --dtype {settings['dtype']} --hyperparameters '{hyper}' --lr {settings['lr']} "
-        f"--betas {settings['betas'][0]} {settings['betas'][1]} --weight-decay {settings['weight_decay']} "
-        f"--batch-size {settings['batch_size']} --max-epochs {settings['max_epochs']} "
-        f"--patience {settings['patience']} {min_improvement}{max_minutes}{compile_flag}"
-        f"--device {TRAIN['device']} --background {' '.join(settings['background'])}"
+    """Command-line options of `lgae train` for one run's settings (the run itself is in the rule's shell)."""
+    options = train_arguments(
+        run_settings(wildcards), run=False, device=TRAIN["device"], compile=TRAIN.get("compile", False)
     )
+    return shlex.join(options)
 
 
 def expected_run(wildcards):
     """`--expect` of the steps that read one run's files: every training setting its model must carry,
     so that a model (or its predictions) of another run or of other settings is refused."""
-    from lgae.pipeline.training import TrainSettings
-
-    settings = asdict(TrainSettings(**run_settings(wildcards)))
+    settings = asdict(run_settings(wildcards))
     return shlex.quote(json.dumps(settings, separators=(",", ":"), sort_keys=True))
 
 
@@ -178,20 +146,20 @@ def evaluate_options(wildcards):
 
 # --- figures and tables (lgae.pipeline.targets): which runs each shows
 def figure_runs(figure):
-    """(model, latent, seed, fraction) of the runs a figure shows: the data-efficiency scan, or the
-    models of its key of `figures:` at the first seed and the full training set."""
+    """The runs (lgae.pipeline.identity.Run) a figure shows: the data-efficiency scan, or the models of
+    its key of `figures:` at the first seed and the full training set."""
     shown = FIGURES[figure]
     if shown.shows_scan:
         return scan_runs()
-    return [(m, z, TRAIN["seeds"][0], 1.0) for m, z in config["figures"][shown.figure_key].items()]
+    return [Run(m, z, TRAIN["seeds"][0]) for m, z in config["figures"][shown.figure_key].items()]
 
 
 def predictions_of(figure):
-    return [f"{predictions_dir(run)}/{cls}.h5" for run in figure_runs(figure) for cls in CLASSES]
+    return [f"{run.predictions_dir()}/{cls}.h5" for run in figure_runs(figure) for cls in CLASSES]
 
 
 def metrics_of(runs):
-    return [metrics_file(run, name) for run in runs for name in METRIC_NAMES]
+    return [run.metrics_file(name) for run in runs for name in METRIC_NAMES]
 
 
 def directories(files):

@@ -10,9 +10,9 @@ rule predict:
         predictions=expand(f"{PREDICTIONS}/{{cls}}.h5", cls=CLASSES, allow_missing=True),
         equivariance=f"{PREDICTIONS}/equivariance.json",
     log:
-        "results/logs/predict/{model}_{latent}_seed{seed}_frac{frac}.log",
+        f"results/logs/predict/{RUN_NAME}.log",
     benchmark:
-        "results/benchmarks/predict/{model}_{latent}_seed{seed}_frac{frac}.tsv"
+        f"results/benchmarks/predict/{RUN_NAME}.tsv"
     conda:
         "../../envs/lgae.yaml"
     threads: TRAIN["threads"]
@@ -38,9 +38,9 @@ rule evaluate:
     output:
         **{name: f"{METRICS}/{name}.json" for name in METRIC_NAMES},
     log:
-        "results/logs/evaluate/{model}_{latent}_seed{seed}_frac{frac}.log",
+        f"results/logs/evaluate/{RUN_NAME}.log",
     benchmark:
-        "results/benchmarks/evaluate/{model}_{latent}_seed{seed}_frac{frac}.tsv"
+        f"results/benchmarks/evaluate/{RUN_NAME}.tsv"
     conda:
         "../../envs/lgae.yaml"
     resources:
@@ -56,4 +56,4 @@ rule evaluate:
 
 rule metrics:
     input:
-        [metrics_file(run, name) for run in main_runs() + scan_runs() for name in METRIC_NAMES],
+        metrics_of(main_runs() + scan_runs()),

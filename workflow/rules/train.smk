@@ -5,13 +5,13 @@ rule train:
     input:
         [processed(cls, split) for cls in DATA["background"] for split in ("train", "valid")],
     output:
-        model="results/models/{model}/{latent}/seed{seed}/frac{frac}/model.pt",
-        history="results/models/{model}/{latent}/seed{seed}/frac{frac}/history.csv",
-        meta="results/models/{model}/{latent}/seed{seed}/frac{frac}/meta.json",
+        model=f"{RUN}/model.pt",
+        history=f"{RUN}/history.csv",
+        meta=f"{RUN}/meta.json",
     log:
-        "results/logs/train/{model}_{latent}_seed{seed}_frac{frac}.log",
+        f"results/logs/train/{RUN_NAME}.log",
     benchmark:
-        "results/benchmarks/train/{model}_{latent}_seed{seed}_frac{frac}.tsv"
+        f"results/benchmarks/train/{RUN_NAME}.tsv"
     conda:
         "../../envs/lgae.yaml"
     threads: TRAIN["threads"]

@@ -68,10 +68,11 @@ def check_scores(inputs: list[Path], runs: list[Any], score: str) -> None:
             )
 
 
-def expected_runs(values: list[str] | None, key: str = "--expect") -> list[dict[str, Any]] | None:
-    from lgae.pipeline.identity import parse_run
+def expected_runs(values: list[str] | None, key: str = "--expect") -> list[Any] | None:
+    """The runs (:class:`lgae.pipeline.identity.Run`) of ``--expect MODEL:LATENT:SEED:FRACTION ...``."""
+    from lgae.pipeline.identity import Run
 
-    return None if values is None else [parse_run(v, key) for v in values]
+    return None if values is None else [Run.parse(v, key) for v in values]
 
 
 def check_runs(

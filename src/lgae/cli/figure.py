@@ -19,8 +19,9 @@ log = logging.getLogger("lgae")
 
 def _run(info: dict[str, Any]) -> Any:
     from lgae.paper.plots.style import ModelRun
+    from lgae.pipeline.identity import Run
 
-    return ModelRun.trained(info["model"], int(info["latent"]), int(info["seed"]), info)
+    return ModelRun.trained(Run.from_record(info), info)
 
 
 def _save_figure(fig: Any, prefix: Path, caption: str) -> None:

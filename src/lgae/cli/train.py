@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import types
+import typing
+from dataclasses import MISSING, Field, fields
 from pathlib import Path
+from typing import Any
 
 from lgae.cli.common import classes
 from lgae.errors import LGAEError
-from lgae.names import DTYPE_NAMES, MODEL_NAMES, TRAINING_LOSSES
+from lgae.pipeline.settings import TrainSettings
+
+#: the settings that name the run (lgae.pipeline.identity.Run)
+RUN_SETTINGS = ("model", "latent", "seed", "train_fraction")
+_HINTS = typing.get_type_hints(TrainSettings)
+_FIELDS = {setting.name: setting for setting in fields(TrainSettings)}
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -23,39 +32,10 @@ def add(sub: argparse._SubParsersAction) -> None:
             "settings or other data is set aside (checkpoint.<fingerprint>.pt) and training starts over."
         ),
     )
-    p.add_argument("--model", required=True, choices=MODEL_NAMES)
-    p.add_argument(
-        "--latent", type=int, required=True, help="τ_(1/2,1/2) (LGAE), dim(L) (GNNAE-JL, CNNAE), d (GNNAE-PL)"
-    )
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--fraction", type=float, default=1.0, help="fraction of the training split to train on")
+    for setting in fields(TrainSettings):
+        p.add_argument(_option(setting), dest=setting.name, **_parse_as(setting))
     p.add_argument("--data-dir", type=Path, required=True, help="directory of the processed split files")
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the outputs of this run")
-    p.add_argument("--background", nargs="+", default=["g", "q"], help="classes to train on")
-    p.add_argument(
-        "--loss", default=None, choices=TRAINING_LOSSES, help="training loss (default: the paper's choice)"
-    )
-    p.add_argument("--hyperparameters", default="{}", help="JSON object of extra model hyperparameters")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--betas", type=float, nargs=2, default=[0.9, 0.999])
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--max-epochs", type=int, default=20000)
-    p.add_argument("--patience", type=int, default=200)
-    p.add_argument(
-        "--min-improvement",
-        type=float,
-        default=0.0,
-        help="relative drop of the validation loss that resets the patience (default 0: any new best)",
-    )
-    p.add_argument(
-        "--max-minutes",
-        type=float,
-        default=None,
-        help="minutes of training (over every call) after which no epoch starts (default: no limit; "
-        "depends on the machine, so a run with it is not reproducible elsewhere)",
-    )
-    p.add_argument("--dtype", default="float64", choices=DTYPE_NAMES)
     p.add_argument(
         "--device",
         default="auto",
@@ -76,34 +56,10 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-
     from lgae.pipeline.devices import claim_device
-    from lgae.pipeline.training import TrainPaths, TrainSettings, train
+    from lgae.pipeline.training import TrainPaths, train
 
-    try:
-        hyperparameters = json.loads(args.hyperparameters)
-    except json.JSONDecodeError as exc:
-        raise LGAEError(f"--hyperparameters is not valid JSON ({exc}): {args.hyperparameters!r}") from exc
-    if not isinstance(hyperparameters, dict):
-        raise LGAEError("--hyperparameters must be a JSON object, e.g. '{\"num_basis\": 10}'")
-    settings = TrainSettings(
-        model=args.model,
-        latent=args.latent,
-        seed=args.seed,
-        train_fraction=args.fraction,
-        loss=args.loss,
-        hyperparameters=hyperparameters,
-        lr=args.lr,
-        betas=tuple(args.betas),
-        weight_decay=args.weight_decay,
-        batch_size=args.batch_size,
-        max_epochs=args.max_epochs,
-        patience=args.patience,
-        min_improvement=args.min_improvement,
-        max_minutes=args.max_minutes,
-        dtype=args.dtype,
-        background=tuple(classes(args.background)),
-    )
+    settings = settings_from_args(args)
     with claim_device(args.device) as device:  # a GPU of its own, held until training ends
         train(
             settings,
@@ -114,3 +70,92 @@ def run(args: argparse.Namespace) -> None:
             progress=not args.no_progress,
             compile=args.compile,
         )
+
+
+# ------------------------------------------------------------------ the settings as options
+def _option(setting: Field[Any]) -> str:
+    return setting.metadata.get("option", "--" + setting.name.replace("_", "-"))
+
+
+def _parse_as(setting: Field[Any]) -> dict[str, Any]:
+    """How argparse reads a setting: its type (a tuple as several values, a mapping as JSON text), its
+    default (none: required), choices and help, all from the field of TrainSettings."""
+    hint = _HINTS[setting.name]
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    kind, args = typing.get_origin(hint) or hint, typing.get_args(hint)
+    kwargs: dict[str, Any] = {"help": setting.metadata["help"]}
+    if "choices" in setting.metadata:
+        kwargs["choices"] = setting.metadata["choices"]
+    else:
+        kwargs["metavar"] = _option(setting).removeprefix("--").replace("-", "_").upper()
+    if kind is tuple:
+        kwargs.update(type=args[0], nargs="+" if args[-1] is Ellipsis else len(args))
+    elif kind is dict:
+        kwargs.update(type=str)  # JSON, decoded by settings_from_args
+    else:
+        kwargs.update(type=kind)
+    if setting.default is not MISSING:
+        kwargs["default"] = setting.default
+    elif setting.default_factory is not MISSING:
+        default = setting.default_factory()
+        kwargs["default"] = json.dumps(default) if kind is dict else default
+    else:
+        kwargs["required"] = True
+    if kwargs.get("default") is not None and "default" not in kwargs["help"]:
+        kwargs["help"] += " (default: %(default)s)"
+    return kwargs
+
+
+def settings_from_args(args: argparse.Namespace) -> TrainSettings:
+    """The training settings the options of `lgae train` give."""
+    values = {setting.name: getattr(args, setting.name) for setting in fields(TrainSettings)}
+    try:
+        hyperparameters = json.loads(values["hyperparameters"])
+    except json.JSONDecodeError as exc:
+        raise LGAEError(
+            f"--hyperparameters is not valid JSON ({exc}): {values['hyperparameters']!r}"
+        ) from exc
+    if not isinstance(hyperparameters, dict):
+        raise LGAEError("--hyperparameters must be a JSON object, e.g. '{\"num_basis\": 10}'")
+    return TrainSettings(
+        **{**values, "hyperparameters": hyperparameters, "background": tuple(classes(values["background"]))}
+    )
+
+
+#: the order train_arguments writes the options in: the order the workflow's train rule has always
+#: written them (Snakemake reruns a finished job whose parameters read differently), with the options of
+#: `lgae train` that are not settings (--compile, --device) in their place
+_WRITTEN: tuple[str, ...] = (
+    *("model", "latent", "seed", "train_fraction", "loss", "dtype", "hyperparameters", "lr", "betas"),
+    *("weight_decay", "batch_size", "max_epochs", "patience", "min_improvement", "max_minutes"),
+    *("compile", "device", "background"),
+)
+#: settings added after the workflow's first runs: written only when they differ from their default, so
+#: that the jobs of a configuration that does not set them keep their text (and their results)
+_WRITTEN_WHEN_SET = ("min_improvement", "max_minutes")
+
+
+def train_arguments(
+    settings: TrainSettings, *, run: bool = True, device: str | None = None, compile: bool = False
+) -> list[str]:
+    """The `lgae train` arguments that give ``settings`` (:func:`settings_from_args` reads them back);
+    without the run's own (``run=False``: the workflow writes --model ... --fraction from its wildcards),
+    with ``--compile`` and ``--device`` when given."""
+    out: list[str] = []
+    for name in _WRITTEN:
+        if name == "compile":
+            out += ["--compile"] if compile else []
+        elif name == "device":
+            out += ["--device", device] if device is not None else []
+        elif run or name not in RUN_SETTINGS:
+            value = getattr(settings, name)
+            if name in _WRITTEN_WHEN_SET and value == _FIELDS[name].default:
+                continue
+            if isinstance(value, dict):
+                out += [_option(_FIELDS[name]), json.dumps(value, separators=(",", ":"))]
+            elif isinstance(value, tuple):
+                out += [_option(_FIELDS[name]), *(str(v) for v in value)]
+            else:
+                out += [_option(_FIELDS[name]), str(value)]
+    return out

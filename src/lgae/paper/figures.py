@@ -284,7 +284,7 @@ def fig7(runs: Sequence[RunMetrics], source: str) -> tuple[Figure, str]:
 
 
 def _model_run(run: RunMetrics) -> ModelRun:
-    return ModelRun.trained(run.model, run.latent, run.seed, run.info)
+    return ModelRun.trained(run.run, run.info)
 
 
 @_builds

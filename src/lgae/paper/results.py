@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from lgae.pipeline.identity import OfRun, Run
+
 __all__ = [
     "METRIC_SCHEMAS",
     "RunMetrics",
@@ -191,13 +193,10 @@ def check_metrics(name: str, payload: Any, where: str) -> None:
 
 
 @dataclass
-class RunMetrics:
+class RunMetrics(OfRun):
     """The metrics of one trained run (``info`` is the prediction files' description of the model)."""
 
-    model: str
-    latent: int
-    seed: int
-    fraction: float
+    run: Run
     info: dict[str, Any] = field(default_factory=dict)
     reconstruction: dict[str, Any] = field(default_factory=dict)
     anomaly: dict[str, Any] = field(default_factory=dict)
@@ -209,10 +208,7 @@ class RunMetrics:
         """From the parsed ``{reconstruction, anomaly, latent, equivariance}.json`` of one run."""
         info = payloads["reconstruction"]["model"]
         return cls(
-            model=info["model"],
-            latent=int(info["latent"]),
-            seed=int(info["seed"]),
-            fraction=float(info["fraction"]),
+            run=Run.from_record(info),
             info=info,
             reconstruction=payloads.get("reconstruction", {}),
             anomaly=payloads.get("anomaly", {}),

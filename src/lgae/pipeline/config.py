@@ -17,6 +17,7 @@ import jsonschema
 from lgae import names
 from lgae.errors import ConfigError, LGAEError
 from lgae.io import read_yaml
+from lgae.pipeline.identity import Run
 from lgae.pipeline.targets import FIGURE_MODEL_KEYS, FIGURES, target
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -150,50 +151,42 @@ def _check_models(config: dict[str, Any]) -> None:
 
 
 # ------------------------------------------------------------------------- what the jobs will run
-Run = tuple[str, int, int, float]
-
-
 def main_runs(config: dict[str, Any]) -> list[Run]:
-    """(model, latent, seed, fraction) of every model of the paper's tables and figures."""
+    """Every model of the paper's tables and figures (fraction 1)."""
     seeds = config["training"]["seeds"]
-    return [(m, z, s, 1.0) for m, spec in config["models"].items() for z in spec["latents"] for s in seeds]
+    return [Run(m, z, s) for m, spec in config["models"].items() for z in spec["latents"] for s in seeds]
 
 
 def scan_runs(config: dict[str, Any]) -> list[Run]:
-    """(model, latent, seed, fraction) of the data-efficiency scan (Fig. 7)."""
+    """The runs of the data-efficiency scan (Fig. 7)."""
     scan = config["data_efficiency"]
     return [
-        (m, z, s, float(f))
-        for m, z in scan["models"].items()
-        for f in scan["fractions"]
-        for s in scan["seeds"]
+        Run(m, z, s, f) for m, z in scan["models"].items() for f in scan["fractions"] for s in scan["seeds"]
     ]
 
 
-def training_settings(
-    config: dict[str, Any], model: str, latent: int, seed: int, fraction: float
-) -> dict[str, Any]:
-    """The arguments of :class:`lgae.pipeline.training.TrainSettings` the train rule gives one run (its command-line
-    options say the same): the model's own entry where it has one (a model of the scan only trains with
-    its paper loss, no hyperparameters and the training defaults)."""
+def training_settings(config: dict[str, Any], run: Run) -> dict[str, Any]:
+    """The arguments of :class:`lgae.pipeline.settings.TrainSettings` the train rule gives one run (its
+    command-line options say the same): the model's own entry where it has one (a model of the scan only
+    trains with its paper loss, no hyperparameters and the training defaults). A key the configuration
+    leaves out (it may, the schema says which) keeps the default of TrainSettings."""
     train = config["training"]
-    spec = config["models"].get(model, {"loss": None, "hyperparameters": {}})
+    spec = config["models"].get(run.model, {"loss": None, "hyperparameters": {}})
+    optional = {key: train[key] for key in ("min_improvement", "max_minutes") if key in train}
     return {
-        "model": model,
-        "latent": int(latent),
-        "seed": int(seed),
-        "train_fraction": float(fraction),
+        **run.settings(),
         "loss": spec.get("loss"),
         "hyperparameters": dict(spec.get("hyperparameters", {})),
         "lr": train["lr"],
         "betas": tuple(train["betas"]),
         "weight_decay": train["weight_decay"],
         "batch_size": train["batch_size"],
-        "max_epochs": spec.get("max_epochs", train["max_epochs"]),
+        "max_epochs": train["max_epochs"],
         "patience": train["patience"],
-        "min_improvement": train.get("min_improvement", 0.0),
-        "max_minutes": spec.get("max_minutes", train.get("max_minutes")),
-        "dtype": spec.get("dtype", train["dtype"]),
+        **optional,
+        "dtype": train["dtype"],
+        # a model's own entry may set these
+        **{key: spec[key] for key in ("max_epochs", "max_minutes", "dtype") if key in spec},
         "background": tuple(config["data"]["background"]),
     }
 
@@ -260,19 +253,21 @@ def check_training(config: dict[str, Any], run: Run) -> None:
     once on two synthetic jets (:func:`lgae.pipeline.training.check_model_runs`), as `lgae train` does first."""
     from lgae.models.io import DTYPES
     from lgae.models.registry import build
-    from lgae.pipeline.training import TrainSettings, check_model_runs, model_options
+    from lgae.pipeline.settings import TrainSettings
+    from lgae.pipeline.training import check_model_runs, model_options
 
-    model, latent, seed, fraction = run
-    key = f"models.{model}" if run in main_runs(config) else f"data_efficiency (models.{model})"
+    key = f"models.{run.model}" if run in main_runs(config) else f"data_efficiency (models.{run.model})"
     try:
-        settings = TrainSettings(**training_settings(config, model, latent, seed, fraction))
+        settings = TrainSettings(**training_settings(config, run))
         options = model_options(settings)
-        identity = json.dumps([model, options, settings.dtype, settings.loss], sort_keys=True)
+        identity = json.dumps([run.model, options, settings.dtype, settings.loss], sort_keys=True)
         if identity not in _MODELS_THAT_RUN:  # the same model is checked once per process
-            check_model_runs(build(model, **options).to(DTYPES[settings.dtype]), settings)
+            check_model_runs(build(run.model, **options).to(DTYPES[settings.dtype]), settings)
             _MODELS_THAT_RUN.add(identity)
     except LGAEError as exc:
-        raise ConfigError(f"{key} (latent {latent}, seed {seed}, fraction {fraction:g}): {exc}") from exc
+        raise ConfigError(
+            f"{key} (latent {run.latent}, seed {run.seed}, fraction {run.fraction_label}): {exc}"
+        ) from exc
 
 
 def check_prediction(config: dict[str, Any]) -> None:

@@ -45,15 +45,16 @@ from tqdm.auto import tqdm
 import lgae
 from lgae.errors import ConfigError, DataError, LGAEError
 from lgae.io import atomic_path, atomic_paths, write_json
-from lgae.losses import paper_loss, reconstruction_loss
+from lgae.losses import reconstruction_loss
 from lgae.models import build
 from lgae.models.base import JetAutoencoder
 from lgae.models.io import DTYPES, UnsafeFileError, load_model, load_plain, save_model
-from lgae.models.registry import check_hyperparameters, latent_argument
-from lgae.names import MODEL_NAMES, MODEL_TRAINING_LOSSES, STOPPED_BY_TIME_BUDGET
+from lgae.models.registry import latent_argument
+from lgae.names import STOPPED_BY_TIME_BUDGET
 from lgae.pipeline.compiling import CompileReport, compile_model
 from lgae.pipeline.data.preprocess import ProcessedJets, load_classes, read_attrs
 from lgae.pipeline.seeding import derive_seed
+from lgae.pipeline.settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -64,89 +65,6 @@ class TrainingError(LGAEError):
 
 class CheckpointError(LGAEError):
     """A checkpoint holds something other than tensors and plain data: it is not loaded."""
-
-
-# when to stop is not what is trained: a finished run continues when these change
-_STOPPING_RULE = ("max_epochs", "patience", "min_improvement", "max_minutes")
-
-
-@dataclass
-class TrainSettings:
-    """Everything that determines a training run (its fingerprint decides whether to resume)."""
-
-    model: str
-    latent: int
-    seed: int = 1
-    train_fraction: float = 1.0
-    loss: str | None = None  # None: the paper's choice for the model
-    hyperparameters: dict[str, Any] = field(default_factory=dict)
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.9, 0.999)
-    weight_decay: float = 0.0
-    batch_size: int = 256
-    max_epochs: int = 20000
-    patience: int = 200
-    # a new best resets the patience only when it is this fraction below the loss of the last reset, so a
-    # run that creeps down in the sixth digit (a diverged one, say) stops; 0 counts every new best
-    min_improvement: float = 0.0
-    # minutes of training (summed over every call) after which no new epoch starts; None: no limit.
-    # Machine-dependent, so not for the pipeline's configs: for studies that compare at equal time
-    max_minutes: float | None = None
-    dtype: str = "float64"
-    background: tuple[str, ...] = ("g", "q")
-
-    def __post_init__(self) -> None:
-        self.betas = tuple(self.betas)
-        self.background = tuple(self.background)
-        if self.model not in MODEL_NAMES:
-            raise ConfigError(f"unknown model {self.model!r}; available models: {', '.join(MODEL_NAMES)}")
-        if self.loss is None:
-            self.loss = paper_loss(self.model)
-        if self.loss not in MODEL_TRAINING_LOSSES[self.model]:
-            raise ConfigError(
-                f"loss {self.loss!r}: {self.model} trains with {' or '.join(MODEL_TRAINING_LOSSES[self.model])}"
-            )
-        if self.dtype not in DTYPES:
-            raise ConfigError(f"dtype {self.dtype!r} unknown; use one of {sorted(DTYPES)}")
-        if not 0.0 < self.train_fraction <= 1.0:
-            raise ConfigError(f"train_fraction {self.train_fraction} must be in (0, 1]")
-        for name in ("batch_size", "max_epochs", "latent"):
-            if int(getattr(self, name)) < 1:
-                raise ConfigError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if self.patience < 0:
-            raise ConfigError(f"patience must be >= 0, got {self.patience}")
-        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
-            raise ConfigError(
-                f"max_minutes = {self.max_minutes}: a number of minutes > 0, or None for no limit"
-            )
-        if not (math.isfinite(self.min_improvement) and 0.0 <= self.min_improvement < 1.0):
-            raise ConfigError(
-                f"min_improvement = {self.min_improvement}: a fraction in [0, 1) (training.min_improvement)"
-            )
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise ConfigError(f"lr = {self.lr}: the learning rate must be a finite number > 0 (training.lr)")
-        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
-            raise ConfigError(
-                f"betas = {list(self.betas)}: Adam needs two numbers in [0, 1) (training.betas)"
-            )
-        if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ConfigError(
-                f"weight_decay = {self.weight_decay}: must be a finite number >= 0 (training.weight_decay)"
-            )
-        if not isinstance(self.hyperparameters, dict):
-            raise ConfigError("hyperparameters must be a JSON object, e.g. '{\"num_basis\": 10}'")
-        latent_key = latent_argument(self.model)
-        if latent_key in self.hyperparameters:
-            raise ConfigError(
-                f"hyperparameters.{latent_key} = {self.hyperparameters[latent_key]!r} conflicts with the "
-                f"latent size {self.latent} (--latent, models.{self.model}.latents): give it there only"
-            )
-        check_hyperparameters(self.model, self.hyperparameters)
-
-    def fingerprint(self) -> str:
-        """Hash of the settings that change the result (not of the epoch budget, which may grow)."""
-        relevant = {k: v for k, v in asdict(self).items() if k not in _STOPPING_RULE}
-        return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass

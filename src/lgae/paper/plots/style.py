@@ -13,6 +13,7 @@ import mplhep
 from matplotlib.figure import Figure
 
 from lgae.names import STOPPED_BY_TIME_BUDGET, model_label
+from lgae.pipeline.identity import OfRun, Run
 
 __all__ = ["COLOURS", "ModelRun", "add_footer", "model_label", "new_figure"]
 
@@ -34,20 +35,18 @@ SOURCES = {
 
 
 @dataclass(frozen=True)
-class ModelRun:
-    """A trained model as a figure names it: which model, latent size and seed, trained how long."""
+class ModelRun(OfRun):
+    """A trained model as a figure names it: which run, trained how long."""
 
-    model: str
-    latent: int
-    seed: int = 1
+    run: Run
     epochs: int | None = None
     best_epoch: int | None = None
     stopped_by: str | None = None
 
     @classmethod
-    def trained(cls, model: str, latent: int, seed: int, info: Mapping[str, Any]) -> ModelRun:
+    def trained(cls, run: Run, info: Mapping[str, Any]) -> ModelRun:
         """The run with how long it trained, from a predictions/metrics ``model`` record."""
-        return cls(model, latent, seed, info.get("epochs"), info.get("best_epoch"), info.get("stopped_by"))
+        return cls(run, info.get("epochs"), info.get("best_epoch"), info.get("stopped_by"))
 
     @property
     def label(self) -> str:
