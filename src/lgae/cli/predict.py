@@ -13,6 +13,7 @@ import numpy as np
 from lgae.errors import DataError, LGAEError
 from lgae.io import write_json
 from lgae.names import CLASSES
+from lgae.pipeline.settings import INFERENCE_BATCH_SIZE
 
 log = logging.getLogger("lgae")
 
@@ -47,7 +48,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", nargs="+", default=list(CLASSES), choices=CLASSES, help="classes to predict")
     p.add_argument("--background", nargs="+", default=["g", "q"], choices=CLASSES, help="QCD classes")
     p.add_argument(
-        "--batch-size", type=int, default=256, help="jets per inference batch (CPU: 256 is fastest)"
+        "--batch-size",
+        type=int,
+        default=INFERENCE_BATCH_SIZE,
+        help="jets per inference batch (default: %(default)s, for a GPU; on a CPU 256 is faster)",
     )
     p.add_argument("--emd", action=argparse.BooleanOptionalAction, default=True, help="exact EMD score")
     p.add_argument(

@@ -44,6 +44,7 @@ from lgae.models.base import JetAutoencoder
 from lgae.names import CLASSES
 from lgae.pipeline.data.preprocess import ProcessedJets
 from lgae.pipeline.seeding import rng
+from lgae.pipeline.settings import INFERENCE_BATCH_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def _features(p4: torch.Tensor, mask: torch.Tensor | None) -> np.ndarray:
 def predict_class(
     model: JetAutoencoder,
     jets: ProcessedJets,
-    batch_size: int = 1024,
+    batch_size: int = INFERENCE_BATCH_SIZE,
     device: torch.device | str = "cpu",
     with_emd: bool = True,
     progress: bool = True,

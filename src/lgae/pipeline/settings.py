@@ -18,7 +18,11 @@ from lgae.errors import ConfigError
 from lgae.names import DTYPE_NAMES, LATENT_ARGUMENTS, MODEL_NAMES, MODEL_TRAINING_LOSSES, TRAINING_LOSSES
 from lgae.pipeline.identity import Run
 
-__all__ = ["TrainSettings"]
+__all__ = ["INFERENCE_BATCH_SIZE", "TrainSettings"]
+
+#: jets per inference batch (``lgae predict --batch-size``, evaluation.batch_size): the paper's
+#: configuration's value, for a GPU; on a CPU 256 is faster (config/quick.yaml and cpu.yaml say so)
+INFERENCE_BATCH_SIZE = 1024
 
 # when to stop is not what is trained: a finished run continues when these change
 _STOPPING_RULE = ("max_epochs", "patience", "min_improvement", "max_minutes")
