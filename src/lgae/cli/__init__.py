@@ -2,6 +2,11 @@
 
 Every subcommand says in ``--help`` what it reads and what it writes. Errors caused by the user's
 input (missing or corrupt files, bad config values) are printed as one clear message, exit code 2.
+
+Exported: :func:`main` (the ``lgae`` console script), :func:`parser` and the subcommands' modules, each
+with its ``add`` (the subparser) and ``run`` (the step); :mod:`~lgae.cli.common` holds what several of
+them share. The subcommands are imported with this package, since the parser needs every one of them;
+the library and the pipeline never import the CLI.
 """
 
 from __future__ import annotations
@@ -14,6 +19,21 @@ from collections.abc import Callable, Sequence
 
 from lgae.cli import claims, download, evaluate, figure, generate, predict, preprocess, table, train
 from lgae.errors import LGAEError
+
+__all__ = [
+    "SUBCOMMANDS",
+    "claims",
+    "download",
+    "evaluate",
+    "figure",
+    "generate",
+    "main",
+    "parser",
+    "predict",
+    "preprocess",
+    "table",
+    "train",
+]
 
 log = logging.getLogger("lgae")
 
@@ -82,9 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lgae {args.command}: interrupted", file=sys.stderr)
         return 130
     return 0
-
-
-log = logging.getLogger("lgae")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,10 @@ from lgae.nn.complex_arith import cmul, csquare, times_i
 from lgae.nn.edge import EdgeWeights, LorentzianBells
 from lgae.nn.mixing import ComplexMix
 
+#: the layer and its interface; the other public functions are the fast path's steps, used by the layer
+#: and its tests (imported from this module)
+__all__ = ["LMPLayer", "LMPStack", "NodeFeatures", "RealFeatures", "edge_mask", "mdot", "pair_invariants"]
+
 
 class NodeFeatures(NamedTuple):
     """Scalar and vector channels in the Cartesian layout, complex, channels last: the interface."""

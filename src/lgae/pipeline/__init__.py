@@ -1,3 +1,74 @@
-"""The pipeline: data, training, inference, devices and the configuration that drives them."""
+"""The pipeline: data (:mod:`lgae.pipeline.data`), training, inference, devices and the configuration
+that drives them.
+
+Its public names are exported lazily (:func:`lgae.lazy_exports`): ``from lgae.pipeline import train``
+imports :mod:`lgae.pipeline.training` alone, and ``import lgae.pipeline`` imports none of the modules, so
+that a step pays only for what it uses (h5py for the inference files, Pythia for generation).
+"""
 
 from __future__ import annotations
+
+from lgae import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".compiling": ["CompileReport", "compile_model", "unavailable_reason"],
+        ".config": [
+            "check_consistency",
+            "check_figure",
+            "check_files",
+            "check_generation",
+            "check_jobs",
+            "check_prediction",
+            "check_training",
+            "generation_settings",
+            "load",
+            "main_runs",
+            "scan_runs",
+            "schema",
+            "test_jets",
+            "training_settings",
+            "validate",
+        ],
+        ".devices": ["NoFreeDeviceError", "claim_device", "lock_dir", "visible_devices"],
+        ".identity": [
+            "RUN_KEYS",
+            "IdentityError",
+            "check_expected",
+            "describe",
+            "parse_expected",
+            "parse_run",
+            "run_record",
+            "same_model",
+        ],
+        ".inference": [
+            "IMAGE_SAMPLE",
+            "JET_FEATURES",
+            "PARTICLE_SCORES",
+            "Predictions",
+            "image_sample",
+            "predict_class",
+            "read_predictions",
+            "write_predictions",
+        ],
+        ".seeding": ["derive_seed", "rng"],
+        ".training": [
+            "CheckpointError",
+            "TrainPaths",
+            "TrainSettings",
+            "TrainingError",
+            "build_model",
+            "check_model_runs",
+            "choose_device",
+            "data_identity",
+            "evaluate_loss",
+            "load_trained",
+            "model_options",
+            "replay_stopping_rule",
+            "run_fingerprint",
+            "train",
+            "training_subset",
+        ],
+    },
+)

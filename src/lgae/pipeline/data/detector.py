@@ -33,6 +33,19 @@ import numpy as np
 
 from lgae.group.lorentz import wrap_phi
 
+#: the emulation and the card's parametrisations; the other public functions are its steps (imported from
+#: this module by its tests)
+__all__ = [
+    "CaloRegion",
+    "Cells",
+    "Objects",
+    "ecal_resolution",
+    "emulate",
+    "hcal_resolution",
+    "track_resolution",
+    "tracking_efficiency",
+]
+
 TRACKER_ETA_MAX = 2.5
 TRACK_PT_MIN = 0.1  # GeV: no track below this (card: efficiency 0 for pt <= 0.1)
 ECAL_ENERGY_MIN, HCAL_ENERGY_MIN = 0.5, 1.0  # GeV (card: EnergyMin)
