@@ -13,10 +13,11 @@ Four layers, each importing only from those before it (tests/test_layers.py):
 :mod:`lgae.names`, :mod:`lgae.errors` and :mod:`lgae.io` are shared by all of them.
 
 Each package's ``__init__`` exports the public names of its modules (``from lgae.group import boost``).
-The library's packages import them eagerly: they need torch and nothing heavier. The pipeline's and the
-paper's packages export theirs lazily (:func:`lazy_exports`), so that ``import lgae.pipeline`` costs
-nothing and ``from lgae.pipeline import train`` loads the training module alone, not h5py for inference
-or matplotlib for the figures. This package exports, lazily too, the library's most used names:
+The library's packages import them eagerly (they need torch and nothing heavier), except
+:mod:`lgae.group`, whose Minkowski geometry serves the numpy-only data steps. That one and the pipeline's
+and the paper's packages export theirs lazily (:func:`lazy_exports`), so that ``import lgae.pipeline``
+costs nothing and ``from lgae.pipeline import train`` loads the training module alone, not h5py for
+inference or matplotlib for the figures. This package exports, lazily too, the library's most used names:
 ``lgae.build``, ``lgae.JetAutoencoder``, ``lgae.load_model`` and the equivariance measures, so that
 ``import lgae`` (which every ``lgae.*`` import runs first) stays free and no layer imports one above it.
 """
