@@ -55,9 +55,13 @@ __all__, __getattr__, __dir__ = lazy_exports(
         ".seeding": ["derive_seed", "rng"],
         ".training": [
             "CheckpointError",
+            "EpochRow",
             "TrainPaths",
             "TrainSettings",
+            "TrainingData",
             "TrainingError",
+            "TrainingRun",
+            "TrainingState",
             "build_model",
             "check_model_runs",
             "choose_device",
