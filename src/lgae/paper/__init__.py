@@ -24,7 +24,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "check_claims",
             "claims_markdown",
         ],
-        ".figures": ["METRIC_FIGURES", "PREDICTION_FIGURES"],
+        ".figures": ["BUILDERS", "builder"],
         ".published": ["BELOW_RESOLUTION", "numbers", "paper_row", "paper_value"],
         ".results": [
             "METRIC_SCHEMAS",
@@ -36,6 +36,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "paper_protocol_best",
             "runs_of",
         ],
-        ".tables": ["TABLES", "Table", "build_table"],
+        ".tables": ["Table", "build_table"],
     },
 )

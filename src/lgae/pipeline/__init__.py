@@ -1,5 +1,5 @@
-"""The pipeline: data (:mod:`lgae.pipeline.data`), training, inference, devices and the configuration
-that drives them.
+"""The pipeline: data (:mod:`lgae.pipeline.data`), training, inference, devices, the configuration that
+drives them, and the registry of the paper's figures and tables (:mod:`~lgae.pipeline.targets`).
 
 Its public names are exported lazily (:func:`lgae.lazy_exports`): ``from lgae.pipeline import train``
 imports :mod:`lgae.pipeline.training` alone, and ``import lgae.pipeline`` imports none of the modules, so
@@ -53,6 +53,15 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "write_predictions",
         ],
         ".seeding": ["derive_seed", "rng"],
+        ".targets": [
+            "FIGURES",
+            "FIGURE_MODEL_KEYS",
+            "SNAKEMAKE_TARGETS",
+            "TABLES",
+            "TARGETS",
+            "Target",
+            "target",
+        ],
         ".training": [
             "CheckpointError",
             "EpochRow",
