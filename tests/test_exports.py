@@ -75,6 +75,37 @@ def unexported(package_dir: Path, exported: set[str], package: str = "") -> list
     return missing
 
 
+def defined_names(module: Path) -> set[str]:
+    """What a module defines at its top level: functions, classes and assigned names (not its imports)."""
+    names = set()
+    for node in ast.parse(module.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {
+                name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)
+            }
+    return names
+
+
+def sources(init: Path, package: str) -> list[tuple[str, str]]:
+    """(module, name) for every name an ``__init__`` takes from a module: its ``from lgae.x import y``
+    imports and the mapping it gives :func:`lgae.lazy_exports`."""
+    found = []
+    for node in ast.walk(ast.parse(init.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{package}."):
+            found += [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "lazy_exports":
+            exports = ast.literal_eval(node.args[1])
+            found += [
+                (f"{package}{module}" if module.startswith(".") else module, name)
+                for module, names in exports.items()
+                for name in names
+            ]
+    return found
+
+
 def _directory(package: str) -> Path:
     return PACKAGE.joinpath(*package.split(".")[1:])
 
@@ -105,6 +136,19 @@ def test_a_package_exports_the_public_names_of_its_modules(package: str) -> None
     exported = set(importlib.import_module(package).__all__)
     missing = unexported(_directory(package), exported, package)
     assert not missing, f"add to {package}'s __init__ (or to NOT_EXPORTED, with the reason): {missing}"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_a_package_takes_each_name_from_the_module_that_defines_it(package: str) -> None:
+    """Not from one that imports it: ``from lgae.pipeline import TrainSettings`` must not load the
+    training module (and torch) when the settings' own module has none."""
+    misplaced = [
+        f"{module}.{name}"
+        for module, name in sources(_directory(package) / "__init__.py", package)
+        if not (PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py")).is_file()
+        or name not in defined_names(PACKAGE.parent.joinpath(*module.split(".")).with_suffix(".py"))
+    ]
+    assert not misplaced, f"{package} takes names from a module that does not define them: {misplaced}"
 
 
 @pytest.mark.parametrize("package", PACKAGES)

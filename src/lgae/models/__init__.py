@@ -32,7 +32,6 @@ from lgae.models.lgae import (
     lgae_mix,
 )
 from lgae.models.registry import (
-    MODEL_NAMES,
     accepted_hyperparameters,
     available,
     build,
@@ -40,6 +39,7 @@ from lgae.models.registry import (
     latent_argument,
     register,
 )
+from lgae.names import MODEL_NAMES  # the names build accepts
 
 __all__ = [
     "CNNAE",

@@ -1,5 +1,7 @@
 """The pipeline: data (:mod:`lgae.pipeline.data`), training, inference, devices, the configuration that
-drives them, and the registry of the paper's figures and tables (:mod:`~lgae.pipeline.targets`).
+drives them, the steps' settings and defaults (:mod:`~lgae.pipeline.settings`), a run's identity
+(:mod:`~lgae.pipeline.identity`), and the registry of the paper's figures and tables
+(:mod:`~lgae.pipeline.targets`).
 
 Its public names are exported lazily (:func:`lgae.lazy_exports`): ``from lgae.pipeline import train``
 imports :mod:`lgae.pipeline.training` alone, and ``import lgae.pipeline`` imports none of the modules, so
@@ -35,10 +37,11 @@ __all__, __getattr__, __dir__ = lazy_exports(
         ".identity": [
             "RUN_KEYS",
             "IdentityError",
+            "OfRun",
+            "Run",
             "check_expected",
             "describe",
             "parse_expected",
-            "parse_run",
             "run_record",
             "same_model",
         ],
@@ -53,6 +56,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "write_predictions",
         ],
         ".seeding": ["derive_seed", "rng"],
+        ".settings": ["INFERENCE_BATCH_SIZE", "TrainSettings"],
         ".targets": [
             "FIGURES",
             "FIGURE_MODEL_KEYS",
@@ -66,7 +70,6 @@ __all__, __getattr__, __dir__ = lazy_exports(
             "CheckpointError",
             "EpochRow",
             "TrainPaths",
-            "TrainSettings",
             "TrainingData",
             "TrainingError",
             "TrainingRun",

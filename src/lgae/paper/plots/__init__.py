@@ -22,6 +22,7 @@ __all__, __getattr__, __dir__ = lazy_exports(
         ".images": ["ImageColumn", "jet_image_figure", "particle_images"],
         ".latent": ["correlation_figure", "mass_figure"],
         ".roc": ["SIGNAL_TITLES", "roc_figure"],
-        ".style": ["COLOURS", "ModelRun", "add_footer", "model_label", "new_figure"],
+        ".style": ["COLOURS", "ModelRun", "add_footer", "new_figure"],
+        "lgae.names": ["model_label"],  # the style's labels, defined with the names
     },
 )
