@@ -12,6 +12,8 @@ CLASS_NAMES: dict[str, str] = {
     "w": "W boson",
     "z": "Z boson",
 }
+#: the metrics files of every evaluated run (``lgae evaluate`` writes ``<name>.json`` of each)
+METRIC_FILES: tuple[str, ...] = ("reconstruction", "anomaly", "latent", "equivariance")
 #: the splits of every processed class file
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 #: where jets come from

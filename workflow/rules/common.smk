@@ -59,7 +59,7 @@ RUN = Run.pattern("models")
 PREDICTIONS = Run.pattern("predictions")
 METRICS = Run.pattern("metrics")
 RUN_NAME = Run.FLAT_PATTERN  # of a run's logs and benchmarks
-METRIC_NAMES = ["reconstruction", "anomaly", "latent", "equivariance"]
+METRIC_NAMES = list(names.METRIC_FILES)
 EVAL = config["evaluation"]
 
 

@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from lgae.errors import DataError, LGAEError
+from lgae.names import METRIC_FILES
 
 
 def classes(values: Sequence[str]) -> list[str]:
     from lgae.pipeline.data.jetnet_format import check_classes
 
     return check_classes(list(values), key="--classes")
-
-
-METRIC_FILES = ("reconstruction", "anomaly", "latent", "equivariance")
 
 
 def read_output(path: Path) -> Any:
