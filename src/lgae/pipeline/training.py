@@ -447,7 +447,10 @@ class TrainingRun:
     state: TrainingState
     started: float  # time.time() at the start of this call
     resumed_from: int = 0  # epochs done before this call
-    epochs_this_call: int = 0
+
+    @property
+    def epochs_this_call(self) -> int:
+        return self.state.epoch - self.resumed_from
 
 
 def train(
@@ -621,7 +624,6 @@ def _run_epochs(run: TrainingRun, stop_after_epochs: int | None, progress: bool)
         valid_loss = _validate(run)
         _book_epoch(run, train_loss, valid_loss, epoch_start)
         _save_checkpoint(run.paths.checkpoint, _checkpoint_payload(run))
-        run.epochs_this_call += 1
     return True
 
 
