@@ -35,12 +35,6 @@ __all__ = [
     "train",
 ]
 
-log = logging.getLogger("lgae")
-
-
-Handler = Callable[[argparse.Namespace], None]
-
-
 #: the subcommands, in the order of the pipeline
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     download.add,

@@ -101,3 +101,15 @@ def runs_source(infos: list[dict[str, Any]]) -> str:
     if len(sources) != 1:
         raise LGAEError(f"the inputs come from different data sources {sources}; use one source per run")
     return sources[0]
+
+
+def add_compute_options(p: argparse.ArgumentParser) -> None:
+    """--device, --threads and --no-progress: where and how a step that runs a model computes."""
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="auto (a free GPU of its own if any, else the CPU), cuda (the same, but never the CPU), cpu, "
+        "or cuda:K (exactly that one, unclaimed)",
+    )
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from lgae.cli.common import add_compute_options
 from lgae.errors import DataError, LGAEError
 from lgae.io import write_json
 from lgae.names import CLASSES
@@ -57,14 +58,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--equivariance-jets", type=int, default=3000, help="QCD test jets of the equivariance scans (LGAE)"
     )
-    p.add_argument(
-        "--device",
-        default="auto",
-        help="auto (a free GPU of its own if any, else the CPU), cuda (the same, but never the CPU), cpu, "
-        "or cuda:K (exactly that one, unclaimed)",
-    )
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    add_compute_options(p)
     p.add_argument(
         "--expect",
         default=None,

@@ -10,7 +10,7 @@ from dataclasses import MISSING, Field, fields
 from pathlib import Path
 from typing import Any
 
-from lgae.cli.common import classes
+from lgae.cli.common import add_compute_options, classes
 from lgae.errors import LGAEError
 from lgae.pipeline.settings import TrainSettings
 
@@ -36,14 +36,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         p.add_argument(_option(setting), dest=setting.name, **_parse_as(setting))
     p.add_argument("--data-dir", type=Path, required=True, help="directory of the processed split files")
     p.add_argument("--out-dir", type=Path, required=True, help="directory for the outputs of this run")
-    p.add_argument(
-        "--device",
-        default="auto",
-        help="auto (a free GPU of its own if any, else the CPU), cuda (the same, but never the CPU), cpu, "
-        "or cuda:K (exactly that one, unclaimed)",
-    )
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+    add_compute_options(p)
     p.add_argument(
         "--compile",
         action="store_true",
